@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Set everything up, then serve the sample application or run the tests.
+
+    python3 dev.py serve [gearbox serve options]   # http://127.0.0.1:8080
+    python3 dev.py test [pytest options]
+    python3 dev.py bench [benchmark ...]            # ratios measured side by side
+
+Needs only Python 3.10+ and access to the package index: a virtualenv is created in
+``.venv`` and kept in step with setup.py and sample_app/setup.py.
+"""
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VENV = os.path.join(HERE, ".venv")
+BIN = os.path.join(VENV, "Scripts" if os.name == "nt" else "bin")
+PYTHON = os.path.join(BIN, "python")
+INSTALLS = ["-e", HERE + "[test]", "-e", os.path.join(HERE, "sample_app")]
+STAMP = os.path.join(VENV, ".tgext-resources-installed")
+
+
+def _fingerprint():
+    digest = hashlib.sha256(" ".join(INSTALLS).encode())
+    for name in ("setup.py", os.path.join("sample_app", "setup.py")):
+        with open(os.path.join(HERE, name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
+def setup():
+    """Create .venv and install the extension, the sample app and the test tools into it."""
+    if sys.version_info < (3, 10):
+        sys.exit("tgext.resources needs Python 3.10 or newer; this is %s" % sys.version.split()[0])
+    if not os.path.exists(PYTHON):
+        print("Creating the virtualenv in %s" % VENV, flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    fingerprint = _fingerprint()
+    if os.path.exists(STAMP) and open(STAMP).read() == fingerprint:
+        return
+    print("Installing tgext.resources, SampleApp and the test tools into .venv", flush=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", *INSTALLS], check=True)
+    with open(STAMP, "w") as f:
+        f.write(fingerprint)
+
+
+def serve(args):
+    setup()
+    os.makedirs(os.path.join(HERE, "data"), exist_ok=True)
+    gearbox = os.path.join(BIN, "gearbox")
+    subprocess.run([gearbox, "setup-app", "-c", "development.ini"], cwd=HERE, check=True)
+    print("Serving the sample application on http://127.0.0.1:8080", flush=True)
+    return subprocess.call([gearbox, "serve", "-c", "development.ini", *args], cwd=HERE)
+
+
+def test(args):
+    setup()
+    return subprocess.call([PYTHON, "-m", "pytest", *args], cwd=HERE)
+
+
+def bench(args):
+    setup()
+    return subprocess.call([PYTHON, "-m", "bench.run", *args], cwd=HERE)
+
+
+def main(argv):
+    commands = {"serve": serve, "test": test, "bench": bench}
+    if not argv or argv[0] not in commands:
+        sys.exit(__doc__)
+    try:
+        return commands[argv[0]](argv[1:])
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

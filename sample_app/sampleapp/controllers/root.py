@@ -1,0 +1,53 @@
+"""The pages of SampleApp."""
+from tg import abort, expose, redirect, request, validate
+
+from sampleapp import model
+from sampleapp.controllers.error import ErrorController
+from sampleapp.lib.base import BaseController
+from sampleapp.widgets import ArticleForm, RatingWidget, about_dialog, articles_accordion
+
+
+class RootController(BaseController):
+    """The root of the site."""
+
+    error = ErrorController()
+
+    @expose("sampleapp.templates.index")
+    def index(self):
+        """Articles in a jQuery UI accordion, an about dialog, and the rating of each."""
+        articles = model.DBSession.query(model.Article).order_by(model.Article.publish_on.desc()).all()
+        return dict(
+            page="index",
+            articles=articles,
+            accordion=articles_accordion,
+            items=[(a.title, a.body) for a in articles],
+            dialog=about_dialog,
+            rating=RatingWidget,
+        )
+
+    @expose("sampleapp.templates.article")
+    def article(self, article_id):
+        """One article with its comments."""
+        article = model.DBSession.get(model.Article, _as_id(article_id))
+        if article is None:
+            abort(404, "No such article")
+        return dict(page="article", article=article, rating=RatingWidget)
+
+    @expose("sampleapp.templates.new")
+    def new(self, **kw):
+        """The form for a new article (shown again, with its errors, when validation fails)."""
+        return dict(page="new", form=ArticleForm, errors=request.validation.errors)
+
+    @expose()
+    @validate(form=ArticleForm, error_handler=new)
+    def create(self, title, body, publish_on, rating=None, **kw):
+        """Store a valid article and go back to the list."""
+        model.DBSession.add(model.Article(title=title, body=body, publish_on=publish_on, rating=rating or 0))
+        redirect("/")
+
+
+def _as_id(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        abort(404, "No such article")

@@ -1,0 +1,53 @@
+"""tgext.resources: fast ToscaWidgets 2 resources and caching for TurboGears 2."""
+import os
+
+from setuptools import find_packages, setup
+
+here = os.path.abspath(os.path.dirname(__file__))
+with open(os.path.join(here, "README.rst"), encoding="utf-8") as f:
+    long_description = f.read()
+
+setup(
+    name="tgext.resources",
+    version="0.1.0",
+    description="Fast ToscaWidgets 2 resources, bundles and caching for TurboGears 2",
+    long_description=long_description,
+    long_description_content_type="text/x-rst",
+    license="MIT",
+    classifiers=[
+        "Framework :: TurboGears",
+        "Framework :: TurboGears :: Widgets",
+        "Programming Language :: Python :: 3",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Middleware",
+    ],
+    python_requires=">=3.10",
+    packages=find_packages(include=["tgext_resources", "tgext_resources.*"]),
+    include_package_data=True,
+    install_requires=[
+        "TurboGears2>=2.5,<2.6",
+        "tw2.core>=2.3,<2.4",
+        "WebOb>=1.8.9,<1.10",
+        "Beaker>=1.12",
+        # tw2.core 2.3 and tw2.jquery import pkg_resources: setuptools 82 removed it and
+        # 80.9 to 81 print a deprecation warning on every start.
+        "setuptools>=65,<80.9",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "WebTest>=3.0",
+            "playwright>=1.40",
+            "Kajiki>=1.0",
+            "Mako>=1.2",
+            "Genshi>=0.7",
+            "tw2.forms>=2.2",
+            "tw2.jquery>=2.2",
+            "tw2.jqplugins.ui>=2.3",
+            "SQLAlchemy>=2.0",
+            "zope.sqlalchemy>=3.0",
+            "transaction>=4.0",
+            "waitress>=3.0",
+        ],
+    },
+    zip_safe=False,
+)

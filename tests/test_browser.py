@@ -1,0 +1,127 @@
+"""What a browser sees: the sample application in headless Chromium, over real HTTP."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import require
+from tests.sample import ROOT, free_port, write_ini
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Headless, as root, and quiet on a machine without outside network.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _gearbox():
+    return os.path.join(os.path.dirname(sys.executable), "gearbox")
+
+
+@pytest.fixture(scope="module")
+def live_sample(tmp_path_factory):
+    """The sample application served by `gearbox serve` from its .ini file on a free port."""
+    directory = tmp_path_factory.mktemp("live")
+    port = free_port()
+    ini = write_ini(directory, port=port, debug="false")
+    subprocess.run([_gearbox(), "setup-app", "-c", ini], cwd=ROOT, check=True, capture_output=True)
+    log = open(os.path.join(str(directory), "serve.log"), "w")
+    server = subprocess.Popen([_gearbox(), "serve", "-c", ini], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = "http://127.0.0.1:%d" % port
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/", timeout=2).read()
+            break
+        except OSError:
+            if server.poll() is not None or time.time() > deadline:
+                server.kill()
+                pytest.fail("gearbox serve did not start: %s" % open(log.name).read())
+            time.sleep(0.2)
+    yield base
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(shutil.which(CHROMIUM) or os.path.exists(CHROMIUM), "Chromium (Debian package chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - installed by dev.py
+        require(False, "playwright (pip install playwright)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """Every request, failure and console error of one page visit."""
+
+    def __init__(self, page):
+        self.responses, self.failures, self.errors = [], [], []
+        page.on("response", lambda r: self.responses.append((r.status, r.url)))
+        page.on("requestfailed", lambda r: self.failures.append((r.url, r.failure)))
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def bad_responses(self):
+        return [(status, url) for status, url in self.responses if status >= 400]
+
+
+def open_page(browser, url):
+    page = browser.new_page()
+    watch = PageWatch(page)
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page, watch
+
+
+def test_main_page_loads_with_no_failed_request_and_no_console_error(browser, live_sample):
+    page, watch = open_page(browser, live_sample + "/")
+    assert watch.failures == []
+    assert watch.bad_responses() == []
+    assert watch.errors == []
+    loaded = [url for status, url in watch.responses if "/tw2/resources/" in url]
+    assert any(url.endswith("/jquery-ui.js") for url in loaded)
+    # The jQuery UI theme's stylesheet pulls its images from the resource server too.
+    assert any("/css/smoothness/images/" in url for url in loaded)
+    page.close()
+
+
+def test_jquery_ui_widgets_are_initialised_by_their_javascript(browser, live_sample):
+    page, watch = open_page(browser, live_sample + "/")
+    assert "ui-accordion" in page.get_attribute("#articles", "class")
+    assert page.locator("#articles h3.ui-accordion-header").count() == 3
+    assert not page.is_visible("#about")  # autoOpen: false
+    page.click("#about-button")
+    page.wait_for_selector(".ui-dialog #about", state="visible")
+    assert page.inner_text(".ui-dialog-title") == "About SampleApp"
+    assert watch.errors == []
+    page.close()
+
+
+def test_own_widget_javascript_runs_and_its_css_images_load(browser, live_sample):
+    page, watch = open_page(browser, live_sample + "/")
+    assert page.locator(".rating.rating-ready").count() == 3
+    background = page.eval_on_selector(".rating-star", "e => getComputedStyle(e).backgroundImage")
+    assert "/tw2/resources/sampleapp.widgets/static/images/star-" in background
+    assert any(status == 200 and "/static/images/star-" in url for status, url in watch.responses)
+    page.close()
+
+
+def test_datepicker_opens_on_the_article_form(browser, live_sample):
+    page, watch = open_page(browser, live_sample + "/new")
+    page.click("#publish_on")
+    page.wait_for_selector("#ui-datepicker-div", state="visible")
+    page.click("#ui-datepicker-div td a >> nth=10")
+    assert len(page.input_value("#publish_on")) == len("2026-11-21")
+    assert watch.errors == [] and watch.bad_responses() == []
+    page.close()

@@ -1,0 +1,85 @@
+"""The sample application, served from its .ini file, uses real widgets that all work."""
+import subprocess
+import sys
+
+import pytest
+
+from tgext_resources import ConfigError
+
+from tests.apps import css_references, resource_links
+from tests.sample import load, write_ini
+
+
+@pytest.fixture
+def sample(tmp_path, debug):
+    return load(write_ini(tmp_path, debug=debug, auto_reload_templates=debug))
+
+
+def test_index_page_shows_real_widgets_with_their_resources(sample):
+    page = sample.get("/")
+    assert page.html.select_one("#articles h3 a").text == "Caching rendered pages"
+    assert page.html.select_one("#about").text.strip().startswith("SampleApp shows tgext.resources")
+    assert len(page.html.select(".rating")) == 3
+    links = resource_links(page.text)
+    for expected in (
+        "/tw2/resources/tw2.jquery/static/jquery/1.7.1/jquery.js",
+        "/tw2/resources/tw2.jqplugins.ui/static/jquery/ui/1.8.17/js/jquery-ui.js",
+        "/tw2/resources/tw2.jqplugins.ui/static/jquery/ui/1.8.17/css/smoothness/jquery-ui.css",
+        "/tw2/resources/sampleapp.widgets/static/rating.js",
+        "/tw2/resources/sampleapp.widgets/static/rating.css",
+    ):
+        assert expected in links
+
+
+@pytest.mark.parametrize("path", ["/", "/article/1", "/new"])
+def test_every_link_and_every_image_its_stylesheets_use_answers_200(sample, path):
+    for link in resource_links(sample.get(path).text):
+        response = sample.get(link)
+        assert response.status_int == 200, link
+        if link.endswith(".css"):
+            base = link.rsplit("/", 1)[0]
+            for reference in css_references(response.text):
+                assert sample.get("%s/%s" % (base, reference)).status_int == 200, (link, reference)
+
+
+def test_article_page_and_a_missing_article(sample):
+    assert "Widgets are shared" in sample.get("/article/1").text
+    missing = sample.get("/article/999", status=404)
+    assert "Error 404" in missing.text
+    assert sample.get("/article/nope", status=404).status_int == 404
+
+
+def test_writing_an_article_through_the_form(sample):
+    form = sample.get("/new").forms[0]
+    assert sample.get("/new").html.select_one("#publish_on") is not None
+    form["title"] = ""
+    form["body"] = "text"
+    form["publish_on"] = "yesterday"
+    refused = form.submit()
+    assert refused.html.select_one("#title\\:error").text == "Enter a value"
+    assert refused.html.select_one("#publish_on\\:error").text == "Must follow date format year-month-day"
+    assert "Please correct the 2 highlighted field(s)." in refused.text
+
+    form = refused.forms[0]
+    form["title"] = "Written in a test"
+    form["publish_on"] = "2027-01-01"
+    form["rating"] = "4"
+    published = form.submit().follow()
+    assert published.html.select_one("#articles h3 a").text == "Written in a test"
+
+
+def test_bad_value_in_the_ini_file_stops_startup(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load(write_ini(tmp_path, **{"resources.prefix": "widgets"}))
+    assert str(error.value).startswith("resources.prefix = 'widgets' is not valid")
+
+
+def test_startup_imports_the_controllers_and_checks_the_widgets_they_use(tmp_path):
+    # In a fresh process nothing but the root controller defines the jQuery UI widgets:
+    # the start-up check can only name them if the controllers were imported at start-up.
+    ini = write_ini(tmp_path, **{"resources.engines": "kajiki"})
+    code = "from paste.deploy import loadapp; loadapp('config:%s')" % ini
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "TemplateEngineError" in result.stderr
+    assert "tw2.jqplugins.ui.templates.datepicker exists only for genshi, mako" in result.stderr

@@ -1,0 +1,1 @@
+"""A small TurboGears application package the tests build apps from."""

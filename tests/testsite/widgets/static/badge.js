@@ -1,0 +1,1 @@
+jQuery(function ($) { $(".badge").addClass("badge-ready"); });

@@ -1,0 +1,161 @@
+"""TurboGears glue: the configurator mixin and the two components it registers.
+
+Works with ``tg.FullStackApplicationConfigurator``, ``tg.MinimalApplicationConfigurator``
+and the legacy ``tg.AppConfig`` (which wraps a full-stack configurator of its own).
+"""
+import importlib
+import importlib.util
+import logging
+import os
+
+from tg.configuration import AppConfig
+from tg.configurator.base import (
+    AppReadyConfigurationAction,
+    BeforeConfigConfigurationAction,
+    ConfigReadyConfigurationAction,
+    ConfigurationComponent,
+)
+
+from . import engines, forms
+from .errors import MiddlewareError
+from .settings import parse_settings
+
+log = logging.getLogger(__name__)
+
+#: Where the parsed :class:`~tgext_resources.settings.Settings` live in ``tg.config``.
+SETTINGS_KEY = "tgext_resources.settings"
+
+#: Where tw2 widgets' own controllers are served, as TurboGears always had them.
+CONTROLLER_PREFIX = "/tw2/controllers/"
+
+
+class ResourcesSettingsComponent(ConfigurationComponent):
+    """Parses the extension's keys before any other component looks at the configuration.
+
+    Registered first, so that a bad value stops start-up before anything is built.
+    Also teaches TurboGears' ``@validate`` the validation errors of tw2 forms.
+    """
+
+    id = "tgext_resources.settings"
+
+    def get_actions(self):
+        return (
+            BeforeConfigConfigurationAction(self._parse),
+            ConfigReadyConfigurationAction(self._setup_validation),
+        )
+
+    def _parse(self, conf, app):
+        conf[SETTINGS_KEY] = parse_settings(conf)
+
+    def _setup_validation(self, conf, app):
+        forms.install(conf)
+
+
+class ResourcesMiddlewareComponent(ConfigurationComponent):
+    """Wraps the application in what ``add_tosca_middleware`` returns.
+
+    Registered last, so the middleware is the outermost one: resource requests are answered
+    before the rest of the stack runs, and pages are injected after every other middleware
+    (error pages included) has produced them.
+    """
+
+    id = "tgext_resources"
+    owner = None  # the configurator carrying ResourcesConfigMixin
+
+    def get_actions(self):
+        return (AppReadyConfigurationAction(self._add_middleware),)
+
+    def _add_middleware(self, conf, app):
+        wrapped = self.owner.add_tosca_middleware(app)
+        if not callable(wrapped):
+            raise MiddlewareError(
+                "%s.add_tosca_middleware(app) returned %r instead of a WSGI application: "
+                "return the result of super().add_tosca_middleware(app)."
+                % (type(self.owner).__name__, wrapped)
+            )
+        return wrapped
+
+
+class ResourcesConfigMixin:
+    """Mix into a TurboGears configurator to get ToscaWidgets 2 resources done right::
+
+        class AppConfigurator(ResourcesConfigMixin, FullStackApplicationConfigurator):
+            pass
+
+    No ``__slots__`` here: ``tg.AppConfig`` turns unknown attributes into configuration
+    lookups, and a slotted mixin sends it into endless recursion.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        configurator = self._configurator if isinstance(self, AppConfig) else self
+        configurator.register(ResourcesSettingsComponent, after=False)
+        configurator.register(ResourcesMiddlewareComponent, after=True)
+        configurator.get_component(ResourcesMiddlewareComponent.id).owner = self
+
+    def add_tosca_middleware(self, app):
+        """Return ``app`` wrapped in the ToscaWidgets 2 middleware; called once per app built.
+
+        Override it to wrap more, calling ``super().add_tosca_middleware(app)``.
+        """
+        from tg import config
+
+        return build_middleware(app, config)
+
+
+def tw2_options(conf, settings):
+    """The ToscaWidgets 2 middleware options for this application."""
+    from tg.i18n import get_lang, ugettext
+
+    default_renderer = conf.get("default_renderer")
+    chosen = engines.choose_engines(settings.resources.engines, default_renderer, conf.get("renderers") or ())
+    return dict(
+        default_engine=default_renderer if default_renderer in chosen else chosen[0],
+        preferred_rendering_engines=list(chosen),
+        strict_engine_selection=True,
+        rendering_extension_lookup={name: list(exts) for name, exts in engines.EXTENSIONS.items()},
+        translator=ugettext,
+        get_lang=lambda: get_lang(all=False),
+        # tw2 defaults to debug, where it throws its template caches away on every render
+        # (widget pages several times slower): follow the application instead.
+        debug=settings.debug,
+        auto_reload_templates=settings.debug,
+        res_prefix=settings.resources.prefix,
+        controller_prefix=CONTROLLER_PREFIX,
+    )
+
+
+def build_middleware(app, conf):
+    """Wrap ``app`` in the middleware the settings in ``conf`` call for."""
+    from .injection import ResourcesMiddleware
+
+    options = tw2_options(conf, conf[SETTINGS_KEY])
+    _import_root_controller(conf)
+    engines.check_widget_templates(options["preferred_rendering_engines"])
+    log.info(
+        "ToscaWidgets 2 resources under %s, widget templates rendered with %s",
+        options["res_prefix"], ", ".join(options["preferred_rendering_engines"]),
+    )
+    return ResourcesMiddleware(app, **options)
+
+
+def _import_root_controller(conf):
+    """Import the root controller module now, as the first request would.
+
+    Its widgets are then defined, so the start-up template check sees every widget the
+    controllers use instead of only those imported while configuring.
+    """
+    if conf.get("tg.root_controller") is not None or not conf.get("package_name"):
+        return
+    paths = conf.get("paths") or {}
+    root, controllers = paths.get("root"), paths.get("controllers")
+    if not root or not controllers or not controllers.startswith(root + os.sep):
+        return
+    # The module TurboGears' own TGApp.lookup_controller would import.
+    module = ".".join([conf["package_name"], *controllers[len(root) + 1:].split(os.sep), "root"])
+    try:
+        found = importlib.util.find_spec(module)
+    except ImportError:
+        found = None
+    if found is not None:
+        importlib.import_module(module)

@@ -1,0 +1,124 @@
+"""Injecting widget resources into every HTML page, streamed or not.
+
+Plain WSGI and tw2: nothing here knows TurboGears.
+"""
+import logging
+
+from tw2.core import core, templating
+from tw2.core.middleware import TwMiddleware
+from tw2.core.resources import find_charset, inject_resources
+from webob import Request, Response
+
+from .publisher import SharedResourcesApp
+
+log = logging.getLogger(__name__)
+
+# Responses that must not carry a body (RFC 9110, 15.3.5 and 15.4.5).
+_BODYLESS_STATUS = ("204", "304")
+
+# Widget controllers, like resources (see publisher.py), are registered with whichever
+# middleware the defining thread knows: share them between every middleware of the process.
+_WIDGET_CONTROLLERS = {}
+
+
+class ResourcesMiddleware(TwMiddleware):
+    """The ToscaWidgets 2 middleware, with injection that works on every HTML response.
+
+    tw2's own middleware skips any response whose body is a generator, and TurboGears 2.5
+    streams responses by default (``registry_streaming = true``): pages lose every resource
+    link, without an error.  This one reads the body of an HTML response when widgets
+    registered resources for it, so other responses, and pages without widgets, still stream.
+    """
+
+    def __init__(self, app, **config):
+        super().__init__(app, **config)
+        shared = SharedResourcesApp(self.config)
+        shared.adopt(self.resources)
+        self.resources = shared
+        _WIDGET_CONTROLLERS.update(self.controllers._widgets)
+        self.controllers._widgets = _WIDGET_CONTROLLERS
+        # tw2 caches which engine renders each template in one process-wide dict, whatever
+        # the preferences of the middleware that filled it: start afresh with ours.
+        templating.engine_name_cache.clear()
+        templating.get_engine_name._flush()
+
+    def __call__(self, environ, start_response):
+        rl = core.request_local()
+        rl.clear()
+        rl["middleware"] = self
+        try:
+            path = environ.get("PATH_INFO", "")
+            if self.config.serve_resources and path.startswith(self.config.res_prefix):
+                return self.resources(environ, start_response)
+            app = self.app
+            if self.config.serve_controllers and path.startswith(self.config.controller_prefix):
+                app = self._widget_controller
+            return self._respond(app, environ, start_response)
+        finally:
+            rl.clear()
+
+    def _widget_controller(self, environ, start_response):
+        # tw2's ControllersApp compares the first path segment with the whole prefix, so a
+        # prefix of two segments (TurboGears' /tw2/controllers/) never matches: route here.
+        req = Request(environ)
+        name = req.path_info[len(self.config.controller_prefix):].split("/", 1)[0] or "index"
+        widget = _WIDGET_CONTROLLERS.get(name)
+        response = widget.request(req) if widget is not None else Response(status=404)
+        return response(environ, start_response)
+
+    def _respond(self, app, environ, start_response):
+        status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)
+        if (
+            self.config.inject_resources
+            and core.request_local().get("resources")
+            and not status.startswith(_BODYLESS_STATUS)
+            and _is_plain_html(headers)
+        ):
+            if environ.get("REQUEST_METHOD") == "HEAD":
+                # No body to change, but the GET body's length differs from the one announced.
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            else:
+                body = _inject(_read(app_iter), headers)
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                headers.append(("Content-Length", str(len(body))))
+                app_iter = [body]
+        start_response(status, headers, exc_info)
+        return app_iter
+
+
+def _header(headers, name):
+    name = name.lower()
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _is_plain_html(headers):
+    content_type = (_header(headers, "Content-Type") or "").lower()
+    encoding = (_header(headers, "Content-Encoding") or "identity").lower()
+    return "html" in content_type and encoding == "identity"
+
+
+def _read(app_iter):
+    try:
+        return b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+
+
+def _inject(body, headers):
+    content_type = _header(headers, "Content-Type") or ""
+    charset = None
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+    try:
+        charset = charset or find_charset(body.decode("ascii", "replace")) or "utf-8"
+        return inject_resources(body.decode(charset), encoding=charset).encode(charset)
+    except (LookupError, UnicodeError) as exc:
+        log.warning("Widget resources not injected: the page is not valid %s (%s)", charset, exc)
+        return body

@@ -1,0 +1,129 @@
+"""The extension's ini keys, parsed once at start-up into frozen dataclasses.
+
+Values arrive as strings from the ``.ini`` file or as Python values from ``app_cfg.py``;
+both are accepted.  Each concern owns one key prefix and one dataclass; a bad value raises
+:class:`~tgext_resources.errors.ConfigError` naming the key, the value and what is accepted,
+so the application refuses to start instead of misbehaving on some later request.
+"""
+import dataclasses
+import difflib
+import re
+
+from .errors import ConfigError
+
+#: Template engines ToscaWidgets 2 can render widget templates with.
+TEMPLATE_ENGINES = ("kajiki", "genshi", "mako", "jinja", "chameleon")
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def parse_bool(key, value):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(key, value, "use true or false")
+
+
+_PREFIX_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)+$")
+
+
+def parse_url_prefix(key, value):
+    text = str(value).strip()
+    if not _PREFIX_RE.match(text) or "/../" in text or "/./" in text:
+        raise ConfigError(
+            key, value,
+            "use a URL path that starts and ends with '/' and has at least one segment of "
+            "letters, digits, '.', '_', '~' or '-', e.g. /tw2/resources/",
+        )
+    return text
+
+
+def parse_engine_list(key, value):
+    names = value if isinstance(value, (list, tuple)) else re.split(r"[\s,]+", str(value))
+    names = tuple(n.strip().lower() for n in names if n and n.strip())
+    unknown = [n for n in names if n not in TEMPLATE_ENGINES]
+    if not names or unknown or len(set(names)) != len(names):
+        raise ConfigError(
+            key, value,
+            "list template engines in order of preference, each once, chosen from %s"
+            % ", ".join(TEMPLATE_ENGINES),
+        )
+    return names
+
+
+def _key(name, parse, default, doc):
+    """A dataclass field bound to the ini key ``name``, converted by ``parse``."""
+    return dataclasses.field(default=default, metadata={"key": name, "parse": parse, "doc": doc})
+
+
+@dataclasses.dataclass(frozen=True)
+class ResourcesSettings:
+    """``resources.*``: how widget resources are linked, served and rendered."""
+
+    prefix: str = _key(
+        "resources.prefix", parse_url_prefix, "/tw2/resources/",
+        "URL path under which widget resources are served.",
+    )
+    engines: tuple = _key(
+        "resources.engines", parse_engine_list, (),
+        "Template engines for widget templates, in order of preference; "
+        "empty means chosen from the application's renderers and what is installed.",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything the extension reads from the configuration, typed."""
+
+    debug: bool
+    resources: ResourcesSettings
+
+
+#: Each key prefix the extension owns, with the dataclass that parses it.
+SECTIONS = {"resources.": ResourcesSettings}
+
+
+def known_keys():
+    """Every ini key the extension reads, with its default and meaning (used by the docs)."""
+    for section in SECTIONS.values():
+        for field in dataclasses.fields(section):
+            yield field.metadata["key"], field.default, field.metadata["doc"]
+
+
+def _parse_section(section, conf):
+    values = {}
+    for field in dataclasses.fields(section):
+        key = field.metadata["key"]
+        raw = conf.get(key)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        values[field.name] = field.metadata["parse"](key, raw)
+    return section(**values)
+
+
+def _reject_unknown_keys(conf):
+    known = [key for key, _, _ in known_keys()]
+    for key in conf:
+        if not isinstance(key, str):
+            continue
+        if any(key.startswith(prefix) for prefix in SECTIONS) and key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = "did you mean %s? " % close[0] if close else ""
+            raise ConfigError(
+                key, conf[key],
+                "tgext.resources has no such key; %sknown keys: %s" % (hint, ", ".join(sorted(known))),
+            )
+
+
+def parse_settings(conf):
+    """Parse every key of the extension found in ``conf`` (a TurboGears configuration dict)."""
+    _reject_unknown_keys(conf)
+    return Settings(
+        debug=parse_bool("debug", conf.get("debug", False)),
+        resources=_parse_section(ResourcesSettings, conf),
+    )
