@@ -49,6 +49,15 @@ def test_article_page_and_a_missing_article(sample):
     assert sample.get("/article/nope", status=404).status_int == 404
 
 
+def test_each_visitor_has_their_own_recently_viewed_articles_in_the_session(sample):
+    assert sample.get("/").html.select_one("#recent") is None
+    sample.get("/article/2")
+    sample.get("/article/1")
+    assert [a.text for a in sample.get("/").html.select("#recent a")] == ["Widgets are shared", "Versioned resources"]
+    sample.reset()  # another visitor: no session cookie
+    assert sample.get("/").html.select_one("#recent") is None
+
+
 def test_writing_an_article_through_the_form(sample):
     form = sample.get("/new").forms[0]
     assert sample.get("/new").html.select_one("#publish_on") is not None

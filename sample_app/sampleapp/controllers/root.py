@@ -1,5 +1,5 @@
 """The pages of SampleApp."""
-from tg import abort, expose, redirect, request, validate
+from tg import abort, expose, redirect, request, session, validate
 
 from sampleapp import model
 from sampleapp.controllers.error import ErrorController
@@ -16,9 +16,11 @@ class RootController(BaseController):
     def index(self):
         """Articles in a jQuery UI accordion, an about dialog, and the rating of each."""
         articles = model.DBSession.query(model.Article).order_by(model.Article.publish_on.desc()).all()
+        by_id = {article.id: article for article in articles}
         return dict(
             page="index",
             articles=articles,
+            recent=[by_id[i] for i in session.get("recent", []) if i in by_id],
             accordion=articles_accordion,
             items=[(a.title, a.body) for a in articles],
             dialog=about_dialog,
@@ -31,6 +33,10 @@ class RootController(BaseController):
         article = model.DBSession.get(model.Article, _as_id(article_id))
         if article is None:
             abort(404, "No such article")
+        # Each visitor's own "recently viewed" list lives in their Beaker session.
+        recent = [i for i in session.get("recent", []) if i != article.id]
+        session["recent"] = [article.id, *recent][:3]
+        session.save()
         return dict(page="article", article=article, rating=RatingWidget)
 
     @expose("sampleapp.templates.new")
