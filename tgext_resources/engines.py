@@ -9,6 +9,7 @@ import importlib.util
 import logging
 import os
 
+from .declared import subclasses
 from .errors import ConfigError, TemplateEngineError
 from .settings import TEMPLATE_ENGINES
 
@@ -63,19 +64,6 @@ def choose_engines(configured, default_renderer, renderers):
     return tuple(chosen)
 
 
-def _widget_classes():
-    from tw2.core.widgets import Widget
-
-    seen, stack = set(), [Widget]
-    while stack:
-        cls = stack.pop()
-        if cls in seen:
-            continue
-        seen.add(cls)
-        stack.extend(cls.__subclasses__())
-        yield cls
-
-
 def template_engines_with_file(template):
     """The engines that have a file for the dotted ``template`` name, or None if it is not dotted."""
     if os.sep in template or "/" in template:
@@ -98,7 +86,9 @@ def check_widget_templates(engines):
     """Raise TemplateEngineError naming every defined widget whose template no engine in ``engines`` has."""
     problems = {}
     verdicts = {}
-    for cls in _widget_classes():
+    from tw2.core.widgets import Widget
+
+    for cls in subclasses(Widget):
         template = getattr(cls, "template", None)
         if not isinstance(template, str) or not template or getattr(cls, "inline_engine_name", None):
             continue

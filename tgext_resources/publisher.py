@@ -10,19 +10,15 @@ defined, so every link a page carries is served whatever the order of imports.
 """
 from tw2.core.resources import Link, ResourcesApp
 
+from .declared import subclasses
+
 # modname/filename -> (modname, filename); directories served whole.
 _PATHS = {}
 _DIRS = []
 
 
 def _declared_links():
-    seen, stack = set(), [Link]
-    while stack:
-        cls = stack.pop()
-        if cls in seen:
-            continue
-        seen.add(cls)
-        stack.extend(cls.__subclasses__())
+    for cls in subclasses(Link):
         filename = getattr(cls, "filename", None)
         # Links whose file name is computed per request (tw2.jquery's) register themselves
         # when prepared; only plain declarations can be registered up front.
