@@ -31,9 +31,17 @@ setup(
         # tw2.core 2.3 and tw2.jquery import pkg_resources: setuptools 82 removed it and
         # 80.9 to 81 print a deprecation warning on every start.
         "setuptools>=65,<80.9",
+        # Pure-Python minifiers (with optional C speed-ups): no Java at build time.
+        "rjsmin>=1.2",
+        "rcssmin>=1.1",
+        "packaging>=21",
     ],
     extras_require={
+        # Brotli-compressed siblings of the bundles, next to the gzip ones.
+        "brotli": ["Brotli>=1.0"],
         "test": [
+            "Brotli>=1.0",
+            "gearbox>=0.5",
             "pytest>=8",
             "WebTest>=3.0",
             "playwright>=1.40",
@@ -47,6 +55,12 @@ setup(
             "zope.sqlalchemy>=3.0",
             "transaction>=4.0",
             "waitress>=3.0",
+        ],
+    },
+    entry_points={
+        "console_scripts": ["tgext-resources = tgext_resources.cli:main"],
+        "gearbox.commands": [
+            "resources-aggregate = tgext_resources.commands:AggregateCommand",
         ],
     },
     zip_safe=False,

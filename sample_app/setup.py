@@ -39,8 +39,12 @@ setup(
     ],
     entry_points={
         "paste.app_factory": ["main = sampleapp.config.middleware:make_app"],
-        # Every widget the application uses, for `tgext-resources aggregate -d SampleApp`.
-        "tw2.widgets": ["widgets = sampleapp.widgets"],
+        # Every widget the application uses, for `tgext-resources aggregate -d SampleApp`,
+        # and what of their dependencies' resources the bundles leave out.
+        "tw2.widgets": [
+            "widgets = sampleapp.widgets",
+            "resource_aggregation_filter = sampleapp.widgets:keep_in_bundle",
+        ],
     },
     zip_safe=False,
 )

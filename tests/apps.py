@@ -55,9 +55,9 @@ class RootController(TGController):
         return "<head></head> plain text"
 
 
-def blueprint(root=None):
+def blueprint(root=None, package=None):
     return {
-        "package": testsite,
+        "package": package or testsite,
         "root_controller": root or RootController(),
         "renderers": ["kajiki", "json"],
         "default_renderer": "kajiki",
@@ -68,19 +68,23 @@ def blueprint(root=None):
     }
 
 
-def build(kind="fullstack", configurator=None, root=None, extra_environ=None, **options):
-    """Build a TestApp for ``kind`` (or an already instantiated ``configurator``) with ini ``options``."""
+def build(kind="fullstack", configurator=None, root=None, extra_environ=None, package=None, **options):
+    """Build a TestApp for ``kind`` (or an already instantiated ``configurator``) with ini ``options``.
+
+    ``package``: the application package (default: the test site); templates always come
+    from the test site.
+    """
     cfg = configurator if configurator is not None else configurator_class(kind)()
     options = {key: str(value) if isinstance(value, bool) else value for key, value in options.items()}
     options.setdefault("debug", "false")
     if isinstance(cfg, AppConfig):
-        for key, value in blueprint(root).items():
+        for key, value in blueprint(root, package).items():
             cfg[key] = value
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # AppConfig itself is deprecated
             wsgi = cfg.make_wsgi_app(**options)
     else:
-        cfg.update_blueprint(blueprint(root))
+        cfg.update_blueprint(blueprint(root, package))
         wsgi = cfg.make_wsgi_app({}, options)
     # TurboGears tracks start-up milestones once per process; let the next app reach them again.
     # (Resetting before building would drop the @expose resolutions queued at import time.)
@@ -96,9 +100,11 @@ def resource_links(html, prefix="/tw2/resources/"):
     return [url for url in _LINK_RE.findall(html) if url.startswith(prefix)]
 
 
-_CSS_URL_RE = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
+_CSS_TOKEN_RE = re.compile(
+    r"/\*.*?\*/|url\(\s*['\"]?([^'\")]+)['\"]?\s*\)|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'", re.S
+)
 
 
 def css_references(css):
-    """The url(...) references of a stylesheet, data: URIs left out."""
-    return [u for u in _CSS_URL_RE.findall(css) if not u.startswith("data:")]
+    """The url(...) references of a stylesheet (not those in comments or strings), data: URIs left out."""
+    return [u for u in _CSS_TOKEN_RE.findall(css) if u and not u.startswith("data:")]

@@ -34,3 +34,45 @@ def require(condition, what):
     if in_ci():
         pytest.fail("%s is missing: CI must install it (see .ci/run)" % what)
     pytest.skip("%s is not installed" % what)
+
+
+@pytest.fixture(scope="session")
+def sample_aggregation():
+    """Run `tgext-resources aggregate` for the sample app, as its README says; return the hash."""
+    import subprocess
+    import sys
+
+    from tests.sample import ROOT
+
+    command = os.path.join(os.path.dirname(sys.executable), "tgext-resources")
+    output = os.path.join(ROOT, "sample_app", "sampleapp", "public", "aggregated")
+    result = subprocess.run(
+        [command, "aggregate", "-d", "SampleApp", "--package", "sampleapp", "-o", output],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1].split(" = ")[1]
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Headless, as root, and quiet on a machine without outside network.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's), driven by Playwright."""
+    require(os.path.exists(CHROMIUM), "Chromium (Debian package chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - installed by dev.py
+        require(False, "playwright (pip install playwright)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+

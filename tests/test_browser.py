@@ -1,6 +1,6 @@
 """What a browser sees: the sample application in headless Chromium, over real HTTP."""
+import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -8,58 +8,49 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import require
 from tests.sample import ROOT, free_port, write_ini
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# Headless, as root, and quiet on a machine without outside network.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def _gearbox():
     return os.path.join(os.path.dirname(sys.executable), "gearbox")
 
 
-@pytest.fixture(scope="module")
-def live_sample(tmp_path_factory):
+@contextlib.contextmanager
+def serving(directory, **app_options):
     """The sample application served by `gearbox serve` from its .ini file on a free port."""
-    directory = tmp_path_factory.mktemp("live")
     port = free_port()
-    ini = write_ini(directory, port=port, debug="false")
+    ini = write_ini(directory, port=port, debug="false", auto_reload_templates="false", **app_options)
     subprocess.run([_gearbox(), "setup-app", "-c", ini], cwd=ROOT, check=True, capture_output=True)
     log = open(os.path.join(str(directory), "serve.log"), "w")
     server = subprocess.Popen([_gearbox(), "serve", "-c", ini], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = "http://127.0.0.1:%d" % port
     deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/", timeout=2).read()
-            break
-        except OSError:
-            if server.poll() is not None or time.time() > deadline:
-                server.kill()
-                pytest.fail("gearbox serve did not start: %s" % open(log.name).read())
-            time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    pytest.fail("gearbox serve did not start: %s" % open(log.name).read())
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require(shutil.which(CHROMIUM) or os.path.exists(CHROMIUM), "Chromium (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - installed by dev.py
-        require(False, "playwright (pip install playwright)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def live_sample(tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("live")) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def live_aggregated_sample(tmp_path_factory, sample_aggregation):
+    with serving(tmp_path_factory.mktemp("live-aggregated"), aggregated_hash=sample_aggregation) as base:
+        yield base
 
 
 class PageWatch:
@@ -123,5 +114,28 @@ def test_datepicker_opens_on_the_article_form(browser, live_sample):
     page.wait_for_selector("#ui-datepicker-div", state="visible")
     page.click("#ui-datepicker-div td a >> nth=10")
     assert len(page.input_value("#publish_on")) == len("2026-11-21")
+    assert watch.errors == [] and watch.bad_responses() == []
+    page.close()
+
+
+def test_aggregated_page_makes_one_script_and_one_stylesheet_request_and_still_works(browser, live_aggregated_sample):
+    page, watch = open_page(browser, live_aggregated_sample + "/")
+    assert watch.failures == [] and watch.bad_responses() == [] and watch.errors == []
+    widget_files = [url for _, url in watch.responses if "/tw2/resources/" in url and "/assets/" not in url]
+    assert sorted(url.rsplit(".", 1)[1] for url in widget_files) == ["css", "js"]
+    assert all("/tw2/resources/sampleapp/public/aggregated/" in url for url in widget_files)
+    # The same widgets, initialised by the bundled scripts and styled by the bundled theme.
+    assert "ui-accordion" in page.get_attribute("#articles", "class")
+    assert page.locator(".rating.rating-ready").count() == 3
+    page.click("#about-button")
+    page.wait_for_selector(".ui-dialog #about", state="visible")
+    assert any("/assets/ui-" in url for _, url in watch.responses)  # theme images, from the bundle's copies
+    page.close()
+
+
+def test_aggregated_form_page_date_picker_works(browser, live_aggregated_sample):
+    page, watch = open_page(browser, live_aggregated_sample + "/new")
+    page.click("#publish_on")
+    page.wait_for_selector("#ui-datepicker-div", state="visible")
     assert watch.errors == [] and watch.bad_responses() == []
     page.close()

@@ -1,6 +1,15 @@
 """tgext.resources: fast ToscaWidgets 2 resources and caching for TurboGears 2."""
 from .configurator import ResourcesConfigMixin
-from .errors import ConfigError, MiddlewareError, ResourcesError, TemplateEngineError
+from .errors import (
+    AggregationError,
+    BundleError,
+    ConfigError,
+    MappingError,
+    MiddlewareError,
+    ResourcesError,
+    TemplateEngineError,
+    UnsafePathError,
+)
 
 __all__ = [
     "ResourcesConfigMixin",
@@ -8,4 +17,8 @@ __all__ = [
     "ConfigError",
     "TemplateEngineError",
     "MiddlewareError",
+    "AggregationError",
+    "MappingError",
+    "BundleError",
+    "UnsafePathError",
 ]

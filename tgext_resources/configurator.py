@@ -129,14 +129,24 @@ def build_middleware(app, conf):
     """Wrap ``app`` in the middleware the settings in ``conf`` call for."""
     from .injection import ResourcesMiddleware
 
-    options = tw2_options(conf, conf[SETTINGS_KEY])
+    settings = conf[SETTINGS_KEY]
+    options = tw2_options(conf, settings)
     _import_root_controller(conf)
     engines.check_widget_templates(options["preferred_rendering_engines"])
+    middleware = ResourcesMiddleware(app, **options)
     log.info(
         "ToscaWidgets 2 resources under %s, widget templates rendered with %s",
         options["res_prefix"], ", ".join(options["preferred_rendering_engines"]),
     )
-    return ResourcesMiddleware(app, **options)
+    aggregation = settings.aggregation
+    if aggregation.hash:
+        from .bundles import Bundles
+
+        package = conf["package_name"]
+        bundles = Bundles.load(aggregation.hash, aggregation.directory, package, middleware.resources, settings.debug)
+        middleware.use_bundles(bundles, package, aggregation.directory)
+        log.info("Bundles of aggregation %s replace %d resources", aggregation.hash, bundles.member_count)
+    return middleware
 
 
 def _import_root_controller(conf):

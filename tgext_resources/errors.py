@@ -24,3 +24,19 @@ class TemplateEngineError(ResourcesError):
 
 class MiddlewareError(ResourcesError, TypeError):
     """``add_tosca_middleware`` did not return a WSGI application."""
+
+
+class UnsafePathError(ResourcesError, ValueError):
+    """A resource path that could reach outside its package (``..``, absolute, NUL, backslash)."""
+
+
+class AggregationError(ResourcesError):
+    """``tgext-resources aggregate`` cannot build the bundles; the message says why."""
+
+
+class MappingError(ResourcesError, ValueError):
+    """A mapping file is unreadable or malformed."""
+
+
+class BundleError(ResourcesError):
+    """``aggregated_hash`` points at bundles the application cannot use; start-up stops."""

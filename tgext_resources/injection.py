@@ -9,7 +9,7 @@ from tw2.core.middleware import TwMiddleware
 from tw2.core.resources import find_charset, inject_resources
 from webob import Request, Response
 
-from .publisher import SharedResourcesApp
+from .publisher import REGISTRY, Publisher
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +30,27 @@ class ResourcesMiddleware(TwMiddleware):
     registered resources for it, so other responses, and pages without widgets, still stream.
     """
 
+    bundles = None  # the aggregated host framework, when aggregated_hash is set
+
     def __init__(self, app, **config):
         super().__init__(app, **config)
-        shared = SharedResourcesApp(self.config)
-        shared.adopt(self.resources)
-        self.resources = shared
+        REGISTRY.adopt_tw2(self.resources)
+        REGISTRY.register_declared_links()
+        self.resources = Publisher(
+            self.config.res_prefix, REGISTRY, max_age=self.config.res_max_age, autorefresh=self.config.debug
+        )
         _WIDGET_CONTROLLERS.update(self.controllers._widgets)
         self.controllers._widgets = _WIDGET_CONTROLLERS
         # tw2 caches which engine renders each template in one process-wide dict, whatever
         # the preferences of the middleware that filled it: start afresh with ours.
         templating.engine_name_cache.clear()
         templating.get_engine_name._flush()
+
+    def use_bundles(self, bundles, package, directory):
+        """Inject ``bundles`` in place of their members; serve ``directory`` of ``package``,
+        where every file is named by its content, with far-future caching."""
+        REGISTRY.register(package, directory, whole_dir=True, immutable=True)
+        self.bundles = bundles
 
     def __call__(self, environ, start_response):
         rl = core.request_local()
@@ -78,12 +88,30 @@ class ResourcesMiddleware(TwMiddleware):
                 # No body to change, but the GET body's length differs from the one announced.
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             else:
-                body = _inject(_read(app_iter), headers)
+                body = self._inject(_read(app_iter), headers)
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
                 headers.append(("Content-Length", str(len(body))))
                 app_iter = [body]
         start_response(status, headers, exc_info)
         return app_iter
+
+    def _inject(self, body, headers):
+        content_type = _header(headers, "Content-Type") or ""
+        charset = None
+        for param in content_type.split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset":
+                charset = value.strip().strip('"')
+        resources = core.request_local().get("resources")
+        if self.bundles is not None:
+            resources = self.bundles.replace(resources)
+        try:
+            charset = charset or find_charset(body.decode("ascii", "replace")) or "utf-8"
+            html = inject_resources(body.decode(charset), resources=resources, encoding=charset)
+            return html.encode(charset)
+        except (LookupError, UnicodeError) as exc:
+            log.warning("Widget resources not injected: the page is not valid %s (%s)", charset, exc)
+            return body
 
 
 def _header(headers, name):
@@ -107,18 +135,3 @@ def _read(app_iter):
         close = getattr(app_iter, "close", None)
         if close is not None:
             close()
-
-
-def _inject(body, headers):
-    content_type = _header(headers, "Content-Type") or ""
-    charset = None
-    for param in content_type.split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"')
-    try:
-        charset = charset or find_charset(body.decode("ascii", "replace")) or "utf-8"
-        return inject_resources(body.decode(charset), encoding=charset).encode(charset)
-    except (LookupError, UnicodeError) as exc:
-        log.warning("Widget resources not injected: the page is not valid %s (%s)", charset, exc)
-        return body

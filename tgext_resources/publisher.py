@@ -1,42 +1,290 @@
-"""Serving widget resources from Python, with one registry for the whole process.
+"""Serving widget resources from Python, by the book.
 
-ToscaWidgets registers a resource for serving when its widget class is defined, with the
-middleware found in the defining thread's request-local storage, or in a queue that only
-the next middleware built in that thread consumes.  An application built second in a
-process, or a widget module imported while another application's request runs, leaves
-resources that some middleware never learns about: their links answer 404.  Here every
-middleware shares one registry, and a new one also registers every link class already
-defined, so every link a page carries is served whatever the order of imports.
+Plain WSGI: GET and HEAD only (405 with ``Allow`` otherwise), ``ETag`` checked before
+``If-Modified-Since`` for 304s (RFC 9110, 13.2.2), no body on HEAD, ``Content-Length``
+always, precompressed ``.br``/``.gz`` siblings for clients that accept them (with
+``Vary: Accept-Encoding``), and far-future caching only for files named by their content.
+Response headers are built once per file and reused; in debug the file is looked at again
+on each request so edits show up.
+
+One registry serves the whole process.  ToscaWidgets registers a resource when its widget
+class is defined, with the middleware found in the defining thread's request-local storage
+or in a queue that only the next middleware built in that thread consumes: an application
+built second in a process, or a widget module imported during another application's
+request, left links that answered 404.  Every middleware here shares the registry below,
+and a new one also registers every link class already defined.
 """
-from tw2.core.resources import Link, ResourcesApp
+import email.utils
+import logging
+import mimetypes
+import os
+import stat
+import threading
+
+from tw2.core.resources import Link
 
 from .declared import subclasses
+from .errors import UnsafePathError
+from .locate import resource_file, split_filename
 
-# modname/filename -> (modname, filename); directories served whole.
-_PATHS = {}
-_DIRS = []
+log = logging.getLogger(__name__)
+
+FOREVER = "public, max-age=31536000, immutable"
+_ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # preferred first
+_TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/xml")
+
+mimetypes.add_type("application/javascript", ".js")
+mimetypes.add_type("text/css", ".css")
+mimetypes.add_type("image/svg+xml", ".svg")
+mimetypes.add_type("font/woff2", ".woff2")
+mimetypes.add_type("font/woff", ".woff")
+mimetypes.add_type("image/x-icon", ".ico")
 
 
-def _declared_links():
-    for cls in subclasses(Link):
-        filename = getattr(cls, "filename", None)
-        # Links whose file name is computed per request (tw2.jquery's) register themselves
-        # when prepared; only plain declarations can be registered up front.
-        if isinstance(filename, str) and filename and not getattr(cls, "no_inject", False):
-            yield cls.modname or "__anon__", filename, bool(getattr(cls, "whole_dir", False))
+class Registry:
+    """Which files of which modules may be served: single files, whole directories."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._files = set()
+        self._dirs = {}
+        self._immutable_dirs = {}
+
+    def register(self, modname, filename, whole_dir=False, immutable=False):
+        """Allow serving ``filename`` of ``modname`` (a whole directory if ``whole_dir``).
+
+        ``immutable``: every file of that directory is named by its content (bundles), so
+        it may be cached forever.
+        """
+        name = (filename or "").strip("/")
+        try:
+            split_filename(name)
+        except UnsafePathError:
+            log.warning("Not serving %s resource %r: unsafe file name", modname, filename)
+            return
+        with self._lock:
+            if whole_dir or immutable:
+                self._dirs.setdefault(modname, set()).add(name)
+                if immutable:
+                    self._immutable_dirs.setdefault(modname, set()).add(name)
+            else:
+                self._files.add((modname, name))
+
+    def adopt_tw2(self, resources_app):
+        """Take over what was registered with a plain tw2 ResourcesApp."""
+        for modname, filename in resources_app._paths.values():
+            self.register(modname, filename)
+        for path in resources_app._dirs:
+            modname, _, dirname = path.partition("/")
+            self.register(modname, dirname, whole_dir=True)
+
+    def register_declared_links(self):
+        """Register every tw2 link class defined so far in the process."""
+        for cls in subclasses(Link):
+            filename = getattr(cls, "filename", None)
+            # Links whose file name is computed per request (tw2.jquery's) register themselves
+            # when prepared; only plain declarations can be registered up front.
+            if isinstance(filename, str) and filename and not getattr(cls, "no_inject", False):
+                self.register(cls.modname or "__anon__", filename, bool(getattr(cls, "whole_dir", False)))
+
+    def _in_dir(self, dirs, modname, segments):
+        names = dirs.get(modname)
+        if not names:
+            return False
+        return any("/".join(segments[:depth]) in names for depth in range(1, len(segments)))
+
+    def is_registered(self, modname, filename):
+        segments = filename.split("/")
+        return (modname, filename) in self._files or self._in_dir(self._dirs, modname, segments)
+
+    def is_immutable(self, modname, filename):
+        return self._in_dir(self._immutable_dirs, modname, filename.split("/"))
 
 
-class SharedResourcesApp(ResourcesApp):
-    """tw2's resource server, reading and writing the process-wide registry."""
+#: The registry every middleware of the process shares.
+REGISTRY = Registry()
 
-    def __init__(self, config):
-        super().__init__(config)
-        self._paths = _PATHS
-        self._dirs = _DIRS
-        for modname, filename, whole_dir in _declared_links():
-            self.register(modname, filename, whole_dir)
 
-    def adopt(self, other):
-        """Take over what was registered with ``other``, a plain tw2 ResourcesApp."""
-        self._paths.update(other._paths)
-        self._dirs.extend(d for d in other._dirs if d not in self._dirs)
+class _Variant:
+    """One representation of a file (identity, br or gzip) with its headers, built once."""
+
+    __slots__ = ("path", "encoding", "etag", "headers", "not_modified_headers")
+
+    def __init__(self, path, encoding, size, etag, common):
+        self.path = path
+        self.encoding = encoding
+        self.etag = etag
+        self.headers = common + [("ETag", etag), ("Content-Length", str(size))]
+        if encoding != "identity":
+            self.headers.append(("Content-Encoding", encoding))
+        # RFC 9110, 15.4.5: a 304 carries what a 200 would have, but for the content itself.
+        self.not_modified_headers = [
+            (k, v) for k, v in self.headers if k not in ("Content-Length", "Content-Type", "Content-Encoding")
+        ]
+
+
+class StaticFile:
+    """A file to serve, with every representation of it and their headers."""
+
+    def __init__(self, path, cache_control):
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileNotFoundError(path)
+        self.path = path
+        self.signature = (st.st_mtime_ns, st.st_size)
+        self.mtime = int(st.st_mtime)
+        content_type = guess_type(path)
+        common = [
+            ("Content-Type", content_type),
+            ("Last-Modified", email.utils.formatdate(self.mtime, usegmt=True)),
+            ("Cache-Control", cache_control),
+        ]
+        tag = "%x-%x" % (self.mtime, st.st_size)
+        variants = []
+        for encoding, suffix in _ENCODINGS:
+            try:
+                size = os.stat(path + suffix).st_size
+            except OSError:
+                continue
+            if size < st.st_size:  # a sibling that is not smaller is not worth sending
+                variants.append((encoding, path + suffix, size, '"%s-%s"' % (tag, suffix[1:])))
+        if variants:
+            common.append(("Vary", "Accept-Encoding"))
+        self.variants = {encoding: _Variant(p, encoding, size, etag, common) for encoding, p, size, etag in variants}
+        self.identity = _Variant(path, "identity", st.st_size, '"%s"' % tag, common)
+
+    def choose(self, accept_encoding):
+        if self.variants:
+            accepted = _accepted_encodings(accept_encoding)
+            for encoding, _ in _ENCODINGS:
+                if encoding in accepted and encoding in self.variants:
+                    return self.variants[encoding]
+        return self.identity
+
+    def is_not_modified(self, environ, variant):
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None:
+            # ETag first; If-Modified-Since is then ignored (RFC 9110, 13.2.2).  Weak comparison.
+            tags = [t.strip() for t in if_none_match.split(",")]
+            return "*" in tags or any(t.removeprefix("W/") == variant.etag for t in tags)
+        if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if if_modified_since:
+            try:
+                since = email.utils.parsedate_to_datetime(if_modified_since).timestamp()
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return False
+            return self.mtime <= since
+        return False
+
+
+def guess_type(path):
+    content_type, _ = mimetypes.guess_type(path)
+    content_type = content_type or "application/octet-stream"
+    if content_type.startswith(_TEXT_TYPES):
+        content_type += "; charset=utf-8"
+    return content_type
+
+
+def _accepted_encodings(header):
+    accepted = set()
+    for item in (header or "").split(","):
+        name, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            accepted.add(name.strip().lower())
+    return accepted
+
+
+def _plain(start_response, status, environ, extra=()):
+    body = status.encode("ascii") + b"\n"
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *extra]
+    start_response(status, headers)
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+class Publisher:
+    """The WSGI application serving registered resources under ``prefix``.
+
+    Also offers what ToscaWidgets expects of its resource server: ``register`` and
+    ``resource_path``.
+    """
+
+    def __init__(self, prefix, registry=REGISTRY, max_age=3600, autorefresh=False):
+        self.prefix = prefix
+        self.registry = registry
+        self.short_cache = "public, max-age=%d" % max_age
+        self.autorefresh = autorefresh
+        self._files = {}
+
+    # -- the ToscaWidgets side
+    def register(self, modname, filename, whole_dir=False):
+        self.registry.register(modname, filename, whole_dir)
+
+    def resource_path(self, modname, filename):
+        return self.prefix + modname + "/" + filename.lstrip("/")
+
+    # -- the HTTP side
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return _plain(start_response, "405 Method Not Allowed", environ, [("Allow", "GET, HEAD")])
+        try:
+            # PATH_INFO holds the URL's bytes as latin-1 (PEP 3333): file names are UTF-8.
+            path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+            modname, _, filename = path[len(self.prefix):].partition("/")
+            split_filename(filename)
+        except (UnicodeError, UnsafePathError):
+            return _plain(start_response, "400 Bad Request", environ)
+        static = self.find(modname, filename)
+        if static is None:
+            return _plain(start_response, "404 Not Found", environ)
+        variant = static.choose(environ.get("HTTP_ACCEPT_ENCODING"))
+        if static.is_not_modified(environ, variant):
+            start_response("304 Not Modified", variant.not_modified_headers)
+            return []
+        start_response("200 OK", variant.headers)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            return []
+        handle = open(variant.path, "rb")
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        return file_wrapper(handle, 65536) if file_wrapper else _read_chunks(handle)
+
+    def find(self, modname, filename):
+        """The StaticFile for a registered, existing resource, or None."""
+        if not self.registry.is_registered(modname, filename):
+            return None
+        key = (modname, filename)
+        static = self._files.get(key)
+        if static is not None and self.autorefresh:
+            try:
+                st = os.stat(static.path)
+                if (st.st_mtime_ns, st.st_size) != static.signature:
+                    static = None
+            except OSError:
+                static = None
+        if static is None:
+            path = resource_file(modname, filename)
+            if path is None:
+                return None
+            immutable = self.registry.is_immutable(modname, filename)
+            try:
+                static = StaticFile(path, FOREVER if immutable else self.short_cache)
+            except OSError:
+                return None
+            self._files[key] = static
+        return static
+
+
+def _read_chunks(handle, size=65536):
+    with handle:
+        while True:
+            chunk = handle.read(size)
+            if not chunk:
+                return
+            yield chunk

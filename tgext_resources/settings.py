@@ -9,7 +9,8 @@ import dataclasses
 import difflib
 import re
 
-from .errors import ConfigError
+from .errors import ConfigError, UnsafePathError
+from .locate import split_filename
 
 #: Template engines ToscaWidgets 2 can render widget templates with.
 TEMPLATE_ENGINES = ("kajiki", "genshi", "mako", "jinja", "chameleon")
@@ -40,6 +41,24 @@ def parse_url_prefix(key, value):
             "use a URL path that starts and ends with '/' and has at least one segment of "
             "letters, digits, '.', '_', '~' or '-', e.g. /tw2/resources/",
         )
+    return text
+
+
+def parse_hash(key, value):
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9a-f]{16}", text):
+        raise ConfigError(key, value, "use the 16 hexadecimal digits `tgext-resources aggregate` printed on its last line")
+    return text
+
+
+def parse_package_path(key, value):
+    text = str(value).strip().strip("/")
+    try:
+        split_filename(text)
+    except UnsafePathError:
+        raise ConfigError(
+            key, value, "use a directory inside the application package, relative to it, e.g. public/aggregated"
+        ) from None
     return text
 
 
@@ -77,15 +96,30 @@ class ResourcesSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class AggregationSettings:
+    """``aggregated_*``: which bundles replace the resources they contain."""
+
+    hash: str = _key(
+        "aggregated_hash", parse_hash, None,
+        "The id `tgext-resources aggregate` printed last; unset means one link per resource.",
+    )
+    directory: str = _key(
+        "aggregated_dir", parse_package_path, "public/aggregated",
+        "Where the bundles and mapping files lie, relative to the application package.",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything the extension reads from the configuration, typed."""
 
     debug: bool
     resources: ResourcesSettings
+    aggregation: AggregationSettings
 
 
 #: Each key prefix the extension owns, with the dataclass that parses it.
-SECTIONS = {"resources.": ResourcesSettings}
+SECTIONS = {"resources.": ResourcesSettings, "aggregated_": AggregationSettings}
 
 
 def known_keys():
@@ -126,4 +160,5 @@ def parse_settings(conf):
     return Settings(
         debug=parse_bool("debug", conf.get("debug", False)),
         resources=_parse_section(ResourcesSettings, conf),
+        aggregation=_parse_section(AggregationSettings, conf),
     )

@@ -74,3 +74,16 @@ about_dialog = DialogWidget(
 )
 
 articles_accordion = AccordionWidget(id="articles", options={"autoHeight": False})
+
+
+def keep_in_bundle(resource):
+    """The ``resource_aggregation_filter`` of SampleApp: which resources go into the bundles.
+
+    Per-language files stay out (a page links the one language it needs), and so do the
+    resources of widgets the dependencies declare but this application never shows:
+    tw2.forms' calendar and data grid, jQuery UI's category autocomplete.
+    """
+    filename = resource.filename
+    if "/lang/" in filename or "/i18n/" in filename:
+        return False
+    return not ("/calendar/" in filename or "/datagrid/" in filename or filename.endswith("catcomplete.js"))

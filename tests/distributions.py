@@ -1,0 +1,50 @@
+"""Installed distributions made on the fly: a package plus its ``.dist-info``, on sys.path.
+
+They are what pip would leave behind (METADATA with Requires-Dist, entry_points.txt), so
+importlib.metadata and the aggregate command see them as any installed widget library.
+"""
+import importlib
+import itertools
+import os
+import sys
+import textwrap
+
+_counter = itertools.count()
+
+
+def unique(name):
+    """``name`` with a suffix no other test uses (module names live for the whole process)."""
+    return "%s%d" % (name, next(_counter))
+
+
+def install(root, name, files, requires=(), widgets=None, aggregation_filter=None):
+    """Write distribution ``name`` into directory ``root`` and make it importable.
+
+    ``files``: {relative path: text or bytes}; ``widgets``: the ``tw2.widgets`` entry point
+    target; ``aggregation_filter``: the ``resource_aggregation_filter`` target.
+    """
+    root = str(root)
+    for relative, content in files.items():
+        path = os.path.join(root, *relative.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(path, mode) as f:
+            f.write(content if isinstance(content, bytes) else textwrap.dedent(content))
+    info = os.path.join(root, "%s-1.0.dist-info" % name)
+    os.makedirs(info, exist_ok=True)
+    metadata = ["Metadata-Version: 2.1", "Name: %s" % name, "Version: 1.0"]
+    metadata += ["Requires-Dist: %s" % r for r in requires]
+    with open(os.path.join(info, "METADATA"), "w") as f:
+        f.write("\n".join(metadata) + "\n")
+    entry_points = []
+    if widgets:
+        entry_points.append("widgets = %s" % widgets)
+    if aggregation_filter:
+        entry_points.append("resource_aggregation_filter = %s" % aggregation_filter)
+    if entry_points:
+        with open(os.path.join(info, "entry_points.txt"), "w") as f:
+            f.write("[tw2.widgets]\n" + "\n".join(entry_points) + "\n")
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    importlib.invalidate_caches()
+    return name

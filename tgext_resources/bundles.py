@@ -1,0 +1,125 @@
+"""Serving bundles in place of their members: the aggregated host framework.
+
+At start-up the mapping named by ``aggregated_hash`` is read and checked against the
+bundle files and every member's file; at page time the resources a page registered are
+rewritten: the first member of a bundle becomes the bundle (with Subresource Integrity),
+later members disappear, and every other resource keeps its own link and its place.
+"""
+import hashlib
+import html
+import os
+
+from markupsafe import Markup
+from tw2.core.resources import Resource
+
+from .aggregation import integrity
+from .errors import BundleError, MappingError
+from .locate import module_directory, resource_file
+from .mapping import parse
+
+REGENERATE = (
+    "regenerate the bundles with `tgext-resources aggregate -d <your distribution> --package %s "
+    "-o <package directory>/%s` and set aggregated_hash to the hash it prints last"
+)
+
+
+class BundleLink(Resource):
+    """The link to a bundle: a script or a stylesheet, with its integrity."""
+
+    url = None
+    kind = None
+    integrity = None
+    template = None
+
+    def prepare(self):
+        pass  # built ready to display; nothing to register
+
+    def generate_output(self, displays_on):
+        attributes = 'integrity="%s" crossorigin="anonymous"' % html.escape(self.integrity)
+        if self.kind == "js":
+            return Markup('<script src="%s" %s></script>' % (html.escape(self.url), attributes))
+        return Markup('<link rel="stylesheet" type="text/css" media="all" href="%s" %s/>' % (html.escape(self.url), attributes))
+
+
+class Bundles:
+    """The bundles of one aggregation, as the application serves them."""
+
+    def __init__(self, links, members):
+        self._links = links  # kind -> (url, integrity)
+        self._members = members  # member URL -> kind
+
+    @classmethod
+    def load(cls, aggregated_hash, aggregated_dir, package, publisher, debug):
+        """Read and check the mapping of ``aggregated_hash``; BundleError naming what is wrong."""
+        how = REGENERATE % (package, aggregated_dir)
+        root = module_directory(package)
+        if root is None:
+            raise BundleError("aggregated_hash = %s: the application package %r cannot be found" % (aggregated_hash, package))
+        directory = os.path.join(root, *aggregated_dir.split("/"))
+        mapping_file = os.path.join(directory, aggregated_hash + ".mapping")
+        try:
+            with open(mapping_file, "rb") as f:
+                mapping = parse(f.read().decode("utf-8"), mapping_file)
+        except FileNotFoundError:
+            raise BundleError("aggregated_hash = %s: no mapping file %s; %s" % (aggregated_hash, mapping_file, how)) from None
+        except (OSError, UnicodeError) as exc:
+            raise BundleError("aggregated_hash = %s: cannot read %s (%s); %s" % (aggregated_hash, mapping_file, exc, how)) from None
+        except MappingError as exc:
+            raise BundleError("aggregated_hash = %s: malformed mapping file: %s; %s" % (aggregated_hash, exc, how)) from None
+        if (mapping.package, mapping.directory) != (package, aggregated_dir):
+            raise BundleError(
+                "aggregated_hash = %s: %s was made for package %s, directory %s, but the application is %s "
+                "with aggregated_dir = %s; %s"
+                % (aggregated_hash, mapping_file, mapping.package, mapping.directory, package, aggregated_dir, how)
+            )
+
+        links, members = {}, {}
+        for kind, bundle in mapping.bundles.items():
+            name, expected = (bundle.plain, bundle.plain_integrity) if debug else (bundle.minified, bundle.minified_integrity)
+            path = os.path.join(directory, name)
+            try:
+                with open(path, "rb") as f:
+                    actual = integrity(f.read())
+            except OSError:
+                raise BundleError("aggregated_hash = %s: bundle file %s is missing; %s" % (aggregated_hash, path, how)) from None
+            if actual != expected:
+                raise BundleError("aggregated_hash = %s: bundle file %s differs from its mapping; %s" % (aggregated_hash, path, how))
+            links[kind] = (publisher.resource_path(package, "%s/%s" % (aggregated_dir, name)), actual)
+            for member in bundle.members:
+                _check_member(member, aggregated_hash, how)
+                members[publisher.resource_path(member.modname, member.filename)] = kind
+        return cls(links, members)
+
+    @property
+    def member_count(self):
+        return len(self._members)
+
+    def replace(self, resources):
+        """``resources`` with each bundle in place of its first member and without the others."""
+        placed, result = set(), []
+        for resource in resources:
+            kind = self._members.get(getattr(resource, "link", None))
+            if kind is None:
+                result.append(resource)
+            elif kind not in placed:
+                placed.add(kind)
+                url, digest = self._links[kind]
+                result.append(BundleLink.req(url=url, kind=kind, integrity=digest, location=resource.location))
+        return result
+
+
+def _check_member(member, aggregated_hash, how):
+    path = resource_file(member.modname, member.filename)
+    try:
+        with open(path or "", "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        raise BundleError(
+            "aggregated_hash = %s: the bundle contains %s %s, which the application no longer has; %s"
+            % (aggregated_hash, member.modname, member.filename, how)
+        ) from None
+    if digest != member.sha256:
+        raise BundleError(
+            "aggregated_hash = %s: %s %s changed since the bundle was made (%s); %s"
+            % (aggregated_hash, member.modname, member.filename, path, how)
+        )

@@ -1,0 +1,30 @@
+"""The ``tgext-resources`` commands as gearbox commands: ``gearbox resources-aggregate ...``.
+
+gearbox loads this module only through its ``gearbox.commands`` entry points, so
+gearbox is installed whenever it is imported.
+"""
+from gearbox.command import Command
+
+from . import cli
+
+
+class _ResourcesCommand(Command):
+    name = None  # the tgext-resources sub-command
+
+    def get_description(self):
+        return cli.COMMANDS[self.name][0]
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        cli.COMMANDS[self.name][1](parser)
+        return parser
+
+    def take_action(self, opts):
+        # gearbox prints a traceback for any exception: errors stay one line here.
+        return cli.run(self.name, opts)
+
+
+class AggregateCommand(_ResourcesCommand):
+    """Bundle the JS and CSS of every widget a distribution uses into one file each."""
+
+    name = "aggregate"
