@@ -1,7 +1,12 @@
 """The sample application, configured from a copy of development.ini."""
 import configparser
+import contextlib
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 from paste.deploy import loadapp
 from tg.configuration import milestones
@@ -46,3 +51,33 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _gearbox():
+    return os.path.join(os.path.dirname(sys.executable), "gearbox")
+
+
+@contextlib.contextmanager
+def serving(directory, **app_options):
+    """The sample application served by `gearbox serve` from its .ini file on a free port."""
+    port = free_port()
+    ini = write_ini(directory, port=port, debug="false", auto_reload_templates="false", **app_options)
+    subprocess.run([_gearbox(), "setup-app", "-c", ini], cwd=ROOT, check=True, capture_output=True)
+    log = open(os.path.join(str(directory), "serve.log"), "w")
+    server = subprocess.Popen([_gearbox(), "serve", "-c", ini], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = "http://127.0.0.1:%d" % port
+    deadline = time.time() + 60
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("gearbox serve did not start: %s" % open(log.name).read())
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

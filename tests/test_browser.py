@@ -1,44 +1,7 @@
 """What a browser sees: the sample application in headless Chromium, over real HTTP."""
-import contextlib
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
-from tests.sample import ROOT, free_port, write_ini
-
-
-def _gearbox():
-    return os.path.join(os.path.dirname(sys.executable), "gearbox")
-
-
-@contextlib.contextmanager
-def serving(directory, **app_options):
-    """The sample application served by `gearbox serve` from its .ini file on a free port."""
-    port = free_port()
-    ini = write_ini(directory, port=port, debug="false", auto_reload_templates="false", **app_options)
-    subprocess.run([_gearbox(), "setup-app", "-c", ini], cwd=ROOT, check=True, capture_output=True)
-    log = open(os.path.join(str(directory), "serve.log"), "w")
-    server = subprocess.Popen([_gearbox(), "serve", "-c", ini], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = "http://127.0.0.1:%d" % port
-    deadline = time.time() + 60
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    pytest.fail("gearbox serve did not start: %s" % open(log.name).read())
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+from tests.sample import serving
 
 
 @pytest.fixture(scope="module")
@@ -138,4 +101,29 @@ def test_aggregated_form_page_date_picker_works(browser, live_aggregated_sample)
     page.click("#publish_on")
     page.wait_for_selector("#ui-datepicker-div", state="visible")
     assert watch.errors == [] and watch.bad_responses() == []
+    page.close()
+
+
+def test_gallery_widgets_all_work(browser, live_sample):
+    page, watch = open_page(browser, live_sample + "/gallery")
+    assert watch.failures == [] and watch.bad_responses() == [] and watch.errors == []
+    assert page.locator(".gallery-widget.gallery-ready").count() == 8
+    assert "ui-slider" in page.get_attribute("#volume", "class")
+    assert "ui-progressbar" in page.get_attribute("#progress", "class")
+    assert page.evaluate("typeof Calendar.setup") == "function"
+    page.click(".gallery-counter button >> text=+")
+    assert page.inner_text(".gallery-counter .counter-value") == "4"
+    page.close()
+
+
+def test_aggregated_gallery_links_the_bundles_and_the_language_file_kept_out(browser, live_aggregated_sample):
+    page, watch = open_page(browser, live_aggregated_sample + "/gallery")
+    assert watch.failures == [] and watch.bad_responses() == [] and watch.errors == []
+    fetched = [url for _, url in watch.responses if "/tw2/resources/" in url and url.endswith(".js")]
+    scripts = page.eval_on_selector_all("head script[src]", "nodes => nodes.map(n => n.src)")
+    assert sorted(fetched) == sorted(scripts) and len(scripts) == 2
+    assert "/public/aggregated/" in scripts[0]
+    assert scripts[1].endswith("/static/calendar/lang/calendar-en.js")  # after the bundle it needs
+    assert page.locator(".gallery-widget.gallery-ready").count() == 8
+    assert page.evaluate("typeof Calendar._TT") == "object"  # the language file ran after the bundle
     page.close()

@@ -31,7 +31,7 @@ def test_index_page_shows_real_widgets_with_their_resources(sample):
         assert expected in links
 
 
-@pytest.mark.parametrize("path", ["/", "/article/1", "/new"])
+@pytest.mark.parametrize("path", ["/", "/article/1", "/new", "/gallery"])
 def test_every_link_and_every_image_its_stylesheets_use_answers_200(sample, path):
     for link in resource_links(sample.get(path).text):
         response = sample.get(link)
@@ -92,3 +92,11 @@ def test_startup_imports_the_controllers_and_checks_the_widgets_they_use(tmp_pat
     assert result.returncode != 0
     assert "TemplateEngineError" in result.stderr
     assert "tw2.jqplugins.ui.templates.datepicker exists only for genshi, mako" in result.stderr
+
+
+def test_gallery_shows_every_kind_of_widget_with_its_own_files(sample):
+    page = sample.get("/gallery")
+    assert len(page.html.select(".gallery-widget")) == 8
+    for selector in ("#volume", "#progress", "#action", "#search", "#deadline", "#grid"):
+        assert page.html.select_one(selector) is not None, selector
+    assert len(resource_links(page.text)) == 27

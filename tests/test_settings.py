@@ -2,7 +2,7 @@
 import pytest
 
 from tgext_resources import ConfigError
-from tgext_resources.settings import ResourcesSettings, parse_settings
+from tgext_resources.settings import AggregationSettings, ResourcesSettings, parse_settings
 
 from tests.apps import build, resource_links
 
@@ -17,6 +17,12 @@ BAD_VALUES = [
     ("resources.engines", "kajiki kajiki", "each once"),
     ("resources.prefx", "/x/", "did you mean resources.prefix?"),
     ("resources.engine", "kajiki", "did you mean resources.engines?"),
+    ("aggregated_hash", "aggregated_hash = 0123456789abcdef", "16 hexadecimal digits"),
+    ("aggregated_hash", "0123456789ABCDEF", "16 hexadecimal digits"),
+    ("aggregated_hash", "0123", "16 hexadecimal digits"),
+    ("aggregated_dir", "../outside", "a directory inside the application package"),
+    ("aggregated_dir", "/var/www/bundles", "a directory inside the application package"),
+    ("aggregated_hsh", "0123456789abcdef", "did you mean aggregated_hash?"),
 ]
 
 
@@ -34,7 +40,12 @@ def test_bad_value_stops_startup_naming_key_value_and_what_is_accepted(key, valu
 def test_defaults_when_nothing_is_set():
     settings = parse_settings({"debug": "false"})
     assert settings.resources == ResourcesSettings(prefix="/tw2/resources/", engines=())
+    assert settings.aggregation == AggregationSettings(hash=None, directory="public/aggregated")
     assert settings.debug is False
+
+
+def test_empty_aggregated_hash_means_no_bundles():
+    assert parse_settings({"aggregated_hash": "  "}).aggregation.hash is None
 
 
 def test_ini_strings_and_python_values_give_the_same_settings():

@@ -52,7 +52,7 @@ def parse_hash(key, value):
 
 
 def parse_package_path(key, value):
-    text = str(value).strip().strip("/")
+    text = str(value).strip().rstrip("/")
     try:
         split_filename(text)
     except UnsafePathError:

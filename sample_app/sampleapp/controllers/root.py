@@ -4,7 +4,14 @@ from tg import abort, expose, redirect, request, session, validate
 from sampleapp import model
 from sampleapp.controllers.error import ErrorController
 from sampleapp.lib.base import BaseController
-from sampleapp.widgets import ArticleForm, RatingWidget, about_dialog, articles_accordion
+from sampleapp.widgets import (
+    GALLERY_GRID_ROWS,
+    ArticleForm,
+    RatingWidget,
+    about_dialog,
+    articles_accordion,
+    gallery_widgets,
+)
 
 
 class RootController(BaseController):
@@ -26,6 +33,11 @@ class RootController(BaseController):
             dialog=about_dialog,
             rating=RatingWidget,
         )
+
+    @expose("sampleapp.templates.gallery")
+    def gallery(self):
+        """Every kind of widget, each with its own files: where bundles save the most requests."""
+        return dict(page="gallery", widgets=gallery_widgets, grid_rows=GALLERY_GRID_ROWS)
 
     @expose("sampleapp.templates.article")
     def article(self, article_id):

@@ -3,16 +3,23 @@
 This module is the ``tw2.widgets`` entry point of the SampleApp distribution: importing it
 defines every widget the application uses.
 """
+from types import SimpleNamespace
+
 import tw2.core as twc
 import tw2.forms as twf
 from tw2.jqplugins import ui
 from tw2.jquery import jquery_js
+
+from sampleapp.widgets.gallery import GALLERY, CharCount, Clock, Collapsible, CopyButton, Counter, Notice, TagInput, Tooltip  # noqa: F401
 
 # The stylesheet refers to images next to it (url(images/star.png)): serve that directory.
 static = twc.DirLink(modname=__name__, filename="static")
 rating_css = twc.CSSLink(modname=__name__, filename="static/rating.css")
 rating_js = twc.JSLink(modname=__name__, filename="static/rating.js", resources=[jquery_js])
 site_css = twc.CSSLink(modname=__name__, filename="static/site.css")
+# tw2.forms' calendar stylesheet refers to images next to it (menuarrow.gif...) that
+# tw2.forms never registers for serving: without this they answer 404.
+calendar_images = twc.DirLink(modname="tw2.forms", filename="static/calendar")
 
 
 class CopyResourcesFirst:
@@ -36,6 +43,22 @@ class DialogWidget(CopyResourcesFirst, ui.DialogWidget):
 
 
 class AccordionWidget(CopyResourcesFirst, ui.AccordionWidget):
+    pass
+
+
+class SliderWidget(CopyResourcesFirst, ui.SliderWidget):
+    pass
+
+
+class ProgressBarWidget(CopyResourcesFirst, ui.ProgressBarWidget):
+    pass
+
+
+class ButtonWidget(CopyResourcesFirst, ui.ButtonWidget):
+    pass
+
+
+class CategoryAutocompleteWidget(CopyResourcesFirst, ui.CategoryAutocompleteWidget):
     pass
 
 
@@ -75,15 +98,33 @@ about_dialog = DialogWidget(
 
 articles_accordion = AccordionWidget(id="articles", options={"autoHeight": False})
 
+# The gallery page: every kind of widget the application's libraries offer, and its own.
+gallery_widgets = [
+    SliderWidget(id="volume", options={"value": 40}),
+    ProgressBarWidget(id="progress", options={"value": 70}),
+    ButtonWidget(id="action", options={"label": "A jQuery UI button"}),
+    CategoryAutocompleteWidget(id="search", options={"source": [
+        {"label": "Kajiki", "category": "Templates"}, {"label": "Mako", "category": "Templates"},
+        {"label": "Beaker", "category": "Caching"}, {"label": "Redis", "category": "Caching"},
+    ]}),
+    twf.CalendarDatePicker(id="deadline", calendar_lang="en"),
+    twf.DataGrid(id="grid", fields=[("Library", "name"), ("Files", "files")]),
+    *(widget(id=widget.__name__.lower(), text=text) for widget, text in zip(GALLERY, (
+        "", "3", "", "tw2", "Widgets are shared by every request", "Click the title", "Bundles save requests",
+        "tw2, turbogears, beaker",
+    ))),
+]
+GALLERY_GRID_ROWS = [  # DataGrid reads attributes of its rows
+    SimpleNamespace(name="tw2.jqplugins.ui", files=6),
+    SimpleNamespace(name="tw2.forms", files=6),
+    SimpleNamespace(name="SampleApp", files=19),
+]
+
 
 def keep_in_bundle(resource):
     """The ``resource_aggregation_filter`` of SampleApp: which resources go into the bundles.
 
-    Per-language files stay out (a page links the one language it needs), and so do the
-    resources of widgets the dependencies declare but this application never shows:
-    tw2.forms' calendar and data grid, jQuery UI's category autocomplete.
+    Per-language files (the calendar's) stay out: a page links the one language it needs,
+    after the bundle, instead of every visitor downloading all of them.
     """
-    filename = resource.filename
-    if "/lang/" in filename or "/i18n/" in filename:
-        return False
-    return not ("/calendar/" in filename or "/datagrid/" in filename or filename.endswith("catcomplete.js"))
+    return "/lang/" not in resource.filename and "/i18n/" not in resource.filename
