@@ -150,9 +150,9 @@ def _prepare(widget, report):
     Returns the prepared instance, or None when the widget cannot be prepared without
     parameters (its declared resources are registered all the same).
     """
-    from tw2.core.resources import Resource as Tw2Resource
+    from tw2.core.resources import ResourceBundle
 
-    if issubclass(widget, Tw2Resource):
+    if issubclass(widget, ResourceBundle):  # links, inline sources and bundles of them
         if not (getattr(widget, "filename", None) or getattr(widget, "link", None) or getattr(widget, "resources", None)):
             return None  # an abstract base (JSLink, CSSSource...): nothing to register
         return _prepare_resource(widget)
@@ -161,7 +161,8 @@ def _prepare(widget, report):
         instance = widget(id="tgext_resources_aggregate").req()
         instance.prepare()
     except Exception as exc:
-        first_line = (str(exc).splitlines() or [""])[0]
+        # tw2's messages end with the repr of a throw-away instance: noise here.
+        first_line = re.sub(r" for <[^>]*>$", "", (str(exc).splitlines() or [""])[0])
         report("  skipped %s.%s: %s: %s (its declared resources are still collected)"
                % (widget.__module__, widget.__name__, type(exc).__name__, first_line))
         for dependency in getattr(widget, "resources", None) or ():
@@ -460,4 +461,5 @@ def _write(directory, name, data):
 
 def aggregate(names, package, output, report):
     """The whole command: collect the resources of ``names``' widgets and bundle them."""
+    output_directory(package, output)  # a wrong -o fails before any widget is loaded
     return build(collect(names, report), package, output, report)
