@@ -61,6 +61,8 @@ setup(
         "console_scripts": ["tgext-resources = tgext_resources.cli:main"],
         "gearbox.commands": [
             "resources-aggregate = tgext_resources.commands:AggregateCommand",
+            "resources-export = tgext_resources.commands:ExportCommand",
+            "resources-webserver-config = tgext_resources.commands:WebServerConfigCommand",
         ],
     },
     zip_safe=False,

@@ -58,7 +58,9 @@ def main():
     from playwright.sync_api import sync_playwright
 
     aggregated_hash = aggregate()
-    with serving(tempfile.mkdtemp()) as separate, serving(tempfile.mkdtemp(), aggregated_hash=aggregated_hash) as bundled:
+    with serving(tempfile.mkdtemp()) as separate_server, \
+            serving(tempfile.mkdtemp(), aggregated_hash=aggregated_hash) as bundled_server:
+        separate, bundled = separate_server.url, bundled_server.url
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             cases = [(page, condition, name, base) for page in PAGES for condition in CONDITIONS

@@ -9,8 +9,9 @@ import time
 from webob import Request
 
 
-def wsgi_get(app, path, **environ):
-    """A callable that sends one GET to ``app`` directly (no HTTP, no WebTest) and checks 200."""
+def wsgi_get(app, path, expect="200", **environ):
+    """A callable that sends one GET to ``app`` directly (no HTTP, no WebTest), reads the
+    whole body and checks the status starts with ``expect``."""
     template = Request.blank(path, environ=environ).environ
 
     def call():
@@ -21,7 +22,7 @@ def wsgi_get(app, path, **environ):
                 pass
         finally:
             getattr(body, "close", lambda: None)()
-        if not statuses or not statuses[0].startswith("200"):
+        if not statuses or not statuses[0].startswith(expect):
             raise AssertionError("%s answered %s" % (path, statuses))
 
     return call

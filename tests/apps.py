@@ -100,6 +100,19 @@ def resource_links(html, prefix="/tw2/resources/"):
     return [url for url in _LINK_RE.findall(html) if url.startswith(prefix)]
 
 
+_TOKEN_RE = re.compile(r"^(.*?/[^/]+)/v[0-9a-f]{12}/")
+
+
+def canonical(url):
+    """``url`` without its version token: /tw2/resources/<module>/<file>."""
+    return _TOKEN_RE.sub(r"\1/", url, count=1)
+
+
+def canonical_links(html, prefix="/tw2/resources/"):
+    """The links of ``html`` under ``prefix``, without their version tokens."""
+    return [canonical(url) for url in resource_links(html, prefix)]
+
+
 _CSS_TOKEN_RE = re.compile(
     r"/\*.*?\*/|url\(\s*['\"]?([^'\")]+)['\"]?\s*\)|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'", re.S
 )

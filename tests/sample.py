@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from paste.deploy import loadapp
@@ -57,27 +58,49 @@ def _gearbox():
     return os.path.join(os.path.dirname(sys.executable), "gearbox")
 
 
+class Server:
+    """A process serving HTTP on a local port, stopped by ``stop()`` or when its block ends."""
+
+    def __init__(self, process, url, ini=None, log=None):
+        self.process = process
+        self.url = url
+        self.ini = ini
+        self.log = log
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+def wait_for(url, process, log, seconds=60):
+    deadline = time.time() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                with open(log) as f:
+                    raise RuntimeError("%s did not start: %s" % (url, f.read()))
+            time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def serving(directory, **app_options):
     """The sample application served by `gearbox serve` from its .ini file on a free port."""
     port = free_port()
     ini = write_ini(directory, port=port, debug="false", auto_reload_templates="false", **app_options)
     subprocess.run([_gearbox(), "setup-app", "-c", ini], cwd=ROOT, check=True, capture_output=True)
-    log = open(os.path.join(str(directory), "serve.log"), "w")
-    server = subprocess.Popen([_gearbox(), "serve", "-c", ini], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = "http://127.0.0.1:%d" % port
-    deadline = time.time() + 60
+    log = os.path.join(str(directory), "serve.log")
+    with open(log, "w") as output:
+        process = subprocess.Popen([_gearbox(), "serve", "-c", ini], cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    server = Server(process, "http://127.0.0.1:%d" % port, ini, log)
     try:
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("gearbox serve did not start: %s" % open(log.name).read())
-                time.sleep(0.2)
-        yield base
+        wait_for(server.url + "/", process, log)
+        yield server
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+        server.stop()

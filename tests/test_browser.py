@@ -1,4 +1,6 @@
 """What a browser sees: the sample application in headless Chromium, over real HTTP."""
+import re
+
 import pytest
 
 from tests.sample import serving
@@ -6,14 +8,14 @@ from tests.sample import serving
 
 @pytest.fixture(scope="module")
 def live_sample(tmp_path_factory):
-    with serving(tmp_path_factory.mktemp("live")) as base:
-        yield base
+    with serving(tmp_path_factory.mktemp("live")) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
 def live_aggregated_sample(tmp_path_factory, sample_aggregation):
-    with serving(tmp_path_factory.mktemp("live-aggregated"), aggregated_hash=sample_aggregation) as base:
-        yield base
+    with serving(tmp_path_factory.mktemp("live-aggregated"), aggregated_hash=sample_aggregation) as server:
+        yield server.url
 
 
 class PageWatch:
@@ -66,7 +68,8 @@ def test_own_widget_javascript_runs_and_its_css_images_load(browser, live_sample
     page, watch = open_page(browser, live_sample + "/")
     assert page.locator(".rating.rating-ready").count() == 3
     background = page.eval_on_selector(".rating-star", "e => getComputedStyle(e).backgroundImage")
-    assert "/tw2/resources/sampleapp.widgets/static/images/star-" in background
+    # Relative to the versioned stylesheet: the images are versioned too.
+    assert re.search(r"/tw2/resources/sampleapp\.widgets/v[0-9a-f]{12}/static/images/star-", background)
     assert any(status == 200 and "/static/images/star-" in url for status, url in watch.responses)
     page.close()
 

@@ -6,7 +6,7 @@ import pytest
 
 from tgext_resources import ConfigError
 
-from tests.apps import css_references, resource_links
+from tests.apps import canonical_links, css_references, resource_links
 from tests.sample import load, write_ini
 
 
@@ -20,7 +20,7 @@ def test_index_page_shows_real_widgets_with_their_resources(sample):
     assert page.html.select_one("#articles h3 a").text == "Caching rendered pages"
     assert page.html.select_one("#about").text.strip().startswith("SampleApp shows tgext.resources")
     assert len(page.html.select(".rating")) == 3
-    links = resource_links(page.text)
+    links = canonical_links(page.text)
     for expected in (
         "/tw2/resources/tw2.jquery/static/jquery/1.7.1/jquery.js",
         "/tw2/resources/tw2.jqplugins.ui/static/jquery/ui/1.8.17/js/jquery-ui.js",

@@ -128,8 +128,12 @@ def _widgets_of(target):
 
 
 @contextlib.contextmanager
-def _request_context():
-    """A request-local context in which widgets can be prepared outside any request."""
+def request_context():
+    """A request-local context in which widgets can be prepared outside any request.
+
+    Yields tw2's request-local storage; what the widgets register for serving lands in
+    ``storage["middleware"].resources`` (a tw2 ResourcesApp).
+    """
     from tw2.core import core
     from tw2.core.middleware import TwMiddleware
 
@@ -144,7 +148,7 @@ def _request_context():
         local.update(saved)
 
 
-def _prepare(widget, report):
+def prepare(widget, report):
     """Prepare ``widget`` as a page would, registering the resources it and its children need.
 
     Returns the prepared instance, or None when the widget cannot be prepared without
@@ -252,12 +256,12 @@ def collect(names, report):
         )
 
     order_hints = []  # (before, after) from each widget's own resources list
-    with _request_context() as local:
+    with request_context() as local:
         for dist, target in targets:
             widgets = _widgets_of(target)
             report("Widgets of %s (%s): %d" % (dist.metadata["Name"], getattr(target, "__name__", target), len(widgets)))
             for widget in widgets:
-                instance = _prepare(widget, report)
+                instance = prepare(widget, report)
                 listed = [_key_of(r) for r in (getattr(instance or widget, "resources", None) or ())]
                 listed = [k for k in listed if k is not None]
                 order_hints += list(zip(listed, listed[1:]))

@@ -26,6 +26,7 @@ REGENERATE = (
 class BundleLink(Resource):
     """The link to a bundle: a script or a stylesheet, with its integrity."""
 
+    path = None  # the canonical path; the middleware sets ``url``, the public URL, when writing it
     url = None
     kind = None
     integrity = None
@@ -45,7 +46,7 @@ class Bundles:
     """The bundles of one aggregation, as the application serves them."""
 
     def __init__(self, links, members):
-        self._links = links  # kind -> (url, integrity)
+        self._links = links  # kind -> (canonical path, integrity)
         self._members = members  # member URL -> kind
 
     @classmethod
@@ -103,8 +104,8 @@ class Bundles:
                 result.append(resource)
             elif kind not in placed:
                 placed.add(kind)
-                url, digest = self._links[kind]
-                result.append(BundleLink.req(url=url, kind=kind, integrity=digest, location=resource.location))
+                path, digest = self._links[kind]
+                result.append(BundleLink.req(path=path, kind=kind, integrity=digest, location=resource.location))
         return result
 
 

@@ -1,6 +1,8 @@
 """The ``tgext-resources`` command line.
 
     tgext-resources aggregate -d DIST [-d DIST ...] --package PKG -o DIR
+    tgext-resources export -c INI -o DIR
+    tgext-resources webserver-config nginx|apache -c INI --root DIR --upstream HOST:PORT [--listen PORT]
 
 Each sub-command is also a gearbox command (see commands.py), sharing the arguments
 and the code below.  Errors are one line on stderr and a non-zero exit, never a traceback.
@@ -40,11 +42,62 @@ def run_aggregate(args, out, err):
     return 0
 
 
+def add_export_arguments(parser):
+    parser.add_argument("-c", "--config", required=True, metavar="INI", help="the application's .ini file")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="DIR",
+        help="directory the front server serves from; resources land under DIR/<resources prefix>",
+    )
+
+
+def run_export(args, out, err):
+    """Write every resource of the application under DIR; print a summary."""
+    from .export import export, load_application
+
+    summary = export(load_application(args.config), args.output)
+    for line in summary.lines():
+        print(line, file=out)
+    return 0
+
+
+def add_webserver_arguments(parser):
+    parser.add_argument("server", choices=sorted(("nginx", "apache")), help="the front server")
+    parser.add_argument("-c", "--config", required=True, metavar="INI", help="the application's .ini file")
+    parser.add_argument("--root", required=True, metavar="DIR", help="the directory `export -o` wrote to")
+    parser.add_argument("--upstream", required=True, metavar="HOST:PORT", help="where the application listens")
+    parser.add_argument("--listen", default="80", metavar="PORT", help="the port the front server listens on (80)")
+
+
+def run_webserver_config(args, out, err):
+    """Print the server block for the application configured by INI."""
+    from .configurator import SETTINGS_KEY
+    from .export import load_application
+    from .webserver import SERVERS, Site, command_line
+
+    conf = load_application(args.config)
+    site = Site(
+        conf[SETTINGS_KEY], conf["package_name"], args.root, args.upstream, args.listen,
+        command_line(args.server, args.config, args.root, args.upstream, args.listen),
+    )
+    out.write(SERVERS[args.server](site))
+    return 0
+
+
 COMMANDS = {
     "aggregate": (
         "bundle the JS and CSS of every widget a distribution uses into one file each",
         add_aggregate_arguments,
         run_aggregate,
+    ),
+    "export": (
+        "write every resource the application serves under a directory, as laid out in their URLs",
+        add_export_arguments,
+        run_export,
+    ),
+    "webserver-config": (
+        "print an nginx server block or Apache VirtualHost serving the exported resources",
+        add_webserver_arguments,
+        run_webserver_config,
     ),
 }
 

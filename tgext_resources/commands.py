@@ -1,4 +1,5 @@
-"""The ``tgext-resources`` commands as gearbox commands: ``gearbox resources-aggregate ...``.
+"""The ``tgext-resources`` commands as gearbox commands: ``gearbox resources-aggregate``,
+``gearbox resources-export``, ``gearbox resources-webserver-config``.
 
 gearbox loads this module only through its ``gearbox.commands`` entry points, so
 gearbox is installed whenever it is imported.
@@ -28,3 +29,15 @@ class AggregateCommand(_ResourcesCommand):
     """Bundle the JS and CSS of every widget a distribution uses into one file each."""
 
     name = "aggregate"
+
+
+class ExportCommand(_ResourcesCommand):
+    """Write every resource the application serves under a directory, as laid out in their URLs."""
+
+    name = "export"
+
+
+class WebServerConfigCommand(_ResourcesCommand):
+    """Print an nginx server block or Apache VirtualHost serving the exported resources."""
+
+    name = "webserver-config"

@@ -121,6 +121,7 @@ def tw2_options(conf, settings):
         debug=settings.debug,
         auto_reload_templates=settings.debug,
         res_prefix=settings.resources.prefix,
+        res_max_age=settings.resources.max_age,
         controller_prefix=CONTROLLER_PREFIX,
     )
 
@@ -128,12 +129,17 @@ def tw2_options(conf, settings):
 def build_middleware(app, conf):
     """Wrap ``app`` in the middleware the settings in ``conf`` call for."""
     from .injection import ResourcesMiddleware
+    from .publisher import REGISTRY, declared_link_modules
+    from .versioning import VERSIONS
 
     settings = conf[SETTINGS_KEY]
     options = tw2_options(conf, settings)
     _import_root_controller(conf)
     engines.check_widget_templates(options["preferred_rendering_engines"])
-    middleware = ResourcesMiddleware(app, **options)
+    middleware = ResourcesMiddleware(app, base_url=settings.resources.base_url, **options)
+    # Hash every module that has a resource now: the first page should not pay for it.
+    for modname in REGISTRY.modnames() | declared_link_modules():
+        VERSIONS.token(modname)
     log.info(
         "ToscaWidgets 2 resources under %s, widget templates rendered with %s",
         options["res_prefix"], ", ".join(options["preferred_rendering_engines"]),

@@ -2,13 +2,17 @@
 
 Plain WSGI and tw2: nothing here knows TurboGears.
 """
+import html
 import logging
+import re
 
+from markupsafe import Markup
 from tw2.core import core, templating
 from tw2.core.middleware import TwMiddleware
-from tw2.core.resources import find_charset, inject_resources
+from tw2.core.resources import CSSLink, CSSSource, JSLink, JSSource, find_charset
 from webob import Request, Response
 
+from .bundles import BundleLink
 from .publisher import REGISTRY, Publisher
 
 log = logging.getLogger(__name__)
@@ -32,12 +36,13 @@ class ResourcesMiddleware(TwMiddleware):
 
     bundles = None  # the aggregated host framework, when aggregated_hash is set
 
-    def __init__(self, app, **config):
+    def __init__(self, app, base_url="", **config):
         super().__init__(app, **config)
         REGISTRY.adopt_tw2(self.resources)
         REGISTRY.register_declared_links()
         self.resources = Publisher(
-            self.config.res_prefix, REGISTRY, max_age=self.config.res_max_age, autorefresh=self.config.debug
+            self.config.res_prefix, REGISTRY, max_age=self.config.res_max_age, debug=self.config.debug,
+            base_url=base_url,
         )
         _WIDGET_CONTROLLERS.update(self.controllers._widgets)
         self.controllers._widgets = _WIDGET_CONTROLLERS
@@ -88,30 +93,89 @@ class ResourcesMiddleware(TwMiddleware):
                 # No body to change, but the GET body's length differs from the one announced.
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             else:
-                body = self._inject(_read(app_iter), headers)
+                body = self._inject(_read(app_iter), headers, environ.get("SCRIPT_NAME", ""))
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
                 headers.append(("Content-Length", str(len(body))))
                 app_iter = [body]
         start_response(status, headers, exc_info)
         return app_iter
 
-    def _inject(self, body, headers):
+    def _inject(self, body, headers, script_name):
         content_type = _header(headers, "Content-Type") or ""
         charset = None
         for param in content_type.split(";")[1:]:
             name, _, value = param.partition("=")
             if name.strip().lower() == "charset":
                 charset = value.strip().strip('"')
-        resources = core.request_local().get("resources")
+        resources = core.request_local().pop("resources", None) or []
         if self.bundles is not None:
             resources = self.bundles.replace(resources)
         try:
             charset = charset or find_charset(body.decode("ascii", "replace")) or "utf-8"
-            html = inject_resources(body.decode(charset), resources=resources, encoding=charset)
-            return html.encode(charset)
+            page = body.decode(charset)
         except (LookupError, UnicodeError) as exc:
             log.warning("Widget resources not injected: the page is not valid %s (%s)", charset, exc)
             return body
+        by_location = {}
+        for resource in resources:
+            by_location.setdefault(resource.location, []).append(self._tag(resource, script_name))
+        return inject(page, by_location).encode(charset, "xmlcharrefreplace")
+
+    def _tag(self, resource, script_name):
+        """The HTML of one resource, its link versioned and on the base URL.
+
+        The four tw2 resource kinds are written here, as their own templates would write
+        them (without a template engine's cost per link); any other kind renders itself.
+        """
+        template = getattr(resource, "template", None)
+        if isinstance(resource, BundleLink):
+            resource.url = self.resources.url(resource.path, script_name)
+            return resource.generate_output("string")
+        if isinstance(resource, JSLink) and template == JSLink.template:
+            attrs = "".join(' %s="%s"' % (k, html.escape(str(v))) for k, v in sorted((resource.attrs or {}).items()) if v is not None)
+            return '<script type="text/javascript" src="%s"%s></script>' % (
+                html.escape(self.resources.url(resource.link, script_name)), attrs)
+        if isinstance(resource, CSSLink) and template == CSSLink.template:
+            return '<link rel="stylesheet" type="text/css" href="%s" media="%s" />' % (
+                html.escape(self.resources.url(resource.link, script_name)), html.escape(resource.media or "all"))
+        if isinstance(resource, JSSource) and template == JSSource.template:
+            return '<script type="text/javascript">%s</script>' % Markup(resource.src)
+        if isinstance(resource, CSSSource) and template == CSSSource.template:
+            return '<style type="text/css">%s</style>' % Markup(resource.src)
+        return str(resource.display(displays_on="string"))
+
+
+# Where each location goes, as tw2 places them: after <head>, before </head>, after
+# <body>, before </body>.  (?!er) keeps <header> from passing for <head>.
+_TAGS = {
+    "head": re.compile(r"<head(?!er)\b[^>]*>", re.I),
+    "headbottom": re.compile(r"</head\s*>", re.I),
+    "bodytop": re.compile(r"<body\b[^>]*>", re.I),
+    "bodybottom": re.compile(r"</body\s*>", re.I),
+}
+
+
+def inject(page, by_location):
+    """``page`` with the tags of each location (head, headbottom, bodytop, bodybottom) put in.
+
+    Each location is used once: after the first opening tag, before the last closing one
+    (a "</body>" written inside a script earlier in the page is not the end of the body).
+    """
+    insertions = []
+    for location, tags in by_location.items():
+        pattern = _TAGS.get(location)
+        if pattern is None or not tags:
+            continue
+        matches = list(pattern.finditer(page))
+        if not matches:
+            continue
+        if location in ("head", "bodytop"):
+            insertions.append((matches[0].end(), "\n" + "\n".join(tags)))
+        else:
+            insertions.append((matches[-1].start(), "\n".join(tags) + "\n"))
+    for position, text in sorted(insertions, reverse=True):
+        page = page[:position] + text + page[position:]
+    return page
 
 
 def _header(headers, name):

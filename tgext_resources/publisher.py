@@ -3,9 +3,11 @@
 Plain WSGI: GET and HEAD only (405 with ``Allow`` otherwise), ``ETag`` checked before
 ``If-Modified-Since`` for 304s (RFC 9110, 13.2.2), no body on HEAD, ``Content-Length``
 always, precompressed ``.br``/``.gz`` siblings for clients that accept them (with
-``Vary: Accept-Encoding``), and far-future caching only for files named by their content.
-Response headers are built once per file and reused; in debug the file is looked at again
-on each request so edits show up.
+``Vary: Accept-Encoding``).  Caching: far-future and immutable for versioned URLs whose
+token is current and for bundles (named by their content), a short max-age otherwise, and
+``no-cache`` (revalidate every time, 304s are cheap) in debug, where files change under a
+running process.  Response headers are built once per file and policy and reused; in debug
+the file is looked at again on each request so edits show up.
 
 One registry serves the whole process.  ToscaWidgets registers a resource when its widget
 class is defined, with the middleware found in the defining thread's request-local storage
@@ -26,10 +28,12 @@ from tw2.core.resources import Link
 from .declared import subclasses
 from .errors import UnsafePathError
 from .locate import resource_file, split_filename
+from .versioning import TOKEN_RE, VERSIONS
 
 log = logging.getLogger(__name__)
 
 FOREVER = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
 _ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # preferred first
 _TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/xml")
 
@@ -87,6 +91,22 @@ class Registry:
             if isinstance(filename, str) and filename and not getattr(cls, "no_inject", False):
                 self.register(cls.modname or "__anon__", filename, bool(getattr(cls, "whole_dir", False)))
 
+    def entries(self):
+        """``(modname, name, whole_dir, immutable)`` for everything registered."""
+        with self._lock:
+            files = sorted(self._files)
+            dirs = sorted((m, d) for m, names in self._dirs.items() for d in names)
+            immutable = {(m, d) for m, names in self._immutable_dirs.items() for d in names}
+        for modname, filename in files:
+            yield modname, filename, False, False
+        for modname, dirname in dirs:
+            yield modname, dirname, True, (modname, dirname) in immutable
+
+    def modnames(self):
+        """Every module with a registered resource."""
+        with self._lock:
+            return {m for m, _ in self._files} | set(self._dirs)
+
     def _in_dir(self, dirs, modname, segments):
         names = dirs.get(modname)
         if not names:
@@ -103,6 +123,11 @@ class Registry:
 
 #: The registry every middleware of the process shares.
 REGISTRY = Registry()
+
+
+def declared_link_modules():
+    """The modules of every tw2 link class defined so far (file names computed or not)."""
+    return {m for m in (getattr(cls, "modname", None) for cls in subclasses(Link)) if isinstance(m, str) and m}
 
 
 class _Variant:
@@ -212,15 +237,18 @@ def _plain(start_response, status, environ, extra=()):
 class Publisher:
     """The WSGI application serving registered resources under ``prefix``.
 
-    Also offers what ToscaWidgets expects of its resource server: ``register`` and
-    ``resource_path``.
+    Also offers what ToscaWidgets expects of its resource server (``register``,
+    ``resource_path``) and the public, versioned URL of each resource (``url``).
     """
 
-    def __init__(self, prefix, registry=REGISTRY, max_age=3600, autorefresh=False):
+    def __init__(self, prefix, registry=REGISTRY, versions=VERSIONS, max_age=3600, debug=False, base_url=""):
         self.prefix = prefix
         self.registry = registry
-        self.short_cache = "public, max-age=%d" % max_age
-        self.autorefresh = autorefresh
+        self.versions = versions
+        self.debug = debug
+        self.base_url = base_url
+        self.short_cache = REVALIDATE if debug else "public, max-age=%d" % max_age
+        self.long_cache = REVALIDATE if debug else FOREVER
         self._files = {}
 
     # -- the ToscaWidgets side
@@ -228,7 +256,23 @@ class Publisher:
         self.registry.register(modname, filename, whole_dir)
 
     def resource_path(self, modname, filename):
+        """The canonical (unversioned) path of a resource: what tw2 puts in ``link``."""
         return self.prefix + modname + "/" + filename.lstrip("/")
+
+    # -- links
+    def url(self, path, script_name=""):
+        """The public URL for canonical resource ``path``: versioned, on the base URL.
+
+        Paths outside the prefix (external links) come back as they are.
+        """
+        if not path.startswith(self.prefix):
+            return path
+        modname, _, filename = path[len(self.prefix):].partition("/")
+        if not self.registry.is_immutable(modname, filename):  # bundles are versioned by name
+            token = self.versions.token(modname)
+            if token is not None:
+                path = "%s%s/%s/%s" % (self.prefix, modname, token, filename)
+        return (self.base_url or script_name) + path
 
     # -- the HTTP side
     def __call__(self, environ, start_response):
@@ -238,10 +282,15 @@ class Publisher:
             # PATH_INFO holds the URL's bytes as latin-1 (PEP 3333): file names are UTF-8.
             path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
             modname, _, filename = path[len(self.prefix):].partition("/")
+            token, _, rest = filename.partition("/")
+            if not TOKEN_RE.fullmatch(token):
+                token = None
+            elif rest:
+                filename = rest
             split_filename(filename)
         except (UnicodeError, UnsafePathError):
             return _plain(start_response, "400 Bad Request", environ)
-        static = self.find(modname, filename)
+        static = self.find(modname, filename, token)
         if static is None:
             return _plain(start_response, "404 Not Found", environ)
         variant = static.choose(environ.get("HTTP_ACCEPT_ENCODING"))
@@ -255,13 +304,28 @@ class Publisher:
         file_wrapper = environ.get("wsgi.file_wrapper")
         return file_wrapper(handle, 65536) if file_wrapper else _read_chunks(handle)
 
-    def find(self, modname, filename):
-        """The StaticFile for a registered, existing resource, or None."""
-        if not self.registry.is_registered(modname, filename):
+    def cache_control(self, modname, filename, token=None):
+        """How long a response may be kept: forever only when its URL names this content."""
+        if self.registry.is_immutable(modname, filename):
+            return self.long_cache
+        if token is not None and token == self.versions.token(modname):
+            return self.long_cache
+        # Unversioned, or a token of other content (an older deploy, another server): the
+        # current file, but never cached for long under that URL.
+        return self.short_cache
+
+    def find(self, modname, filename, token=None):
+        """The StaticFile for a registered, existing resource, or None.
+
+        Hidden files (a segment starting with ".") are never served, even inside a
+        registered directory: version-control data, temporary files of a writer.
+        """
+        if "/." in "/" + filename or not self.registry.is_registered(modname, filename):
             return None
-        key = (modname, filename)
+        cache_control = self.cache_control(modname, filename, token)
+        key = (modname, filename, cache_control)
         static = self._files.get(key)
-        if static is not None and self.autorefresh:
+        if static is not None and self.debug:
             try:
                 st = os.stat(static.path)
                 if (st.st_mtime_ns, st.st_size) != static.signature:
@@ -272,9 +336,8 @@ class Publisher:
             path = resource_file(modname, filename)
             if path is None:
                 return None
-            immutable = self.registry.is_immutable(modname, filename)
             try:
-                static = StaticFile(path, FOREVER if immutable else self.short_cache)
+                static = StaticFile(path, cache_control)
             except OSError:
                 return None
             self._files[key] = static

@@ -44,6 +44,27 @@ def parse_url_prefix(key, value):
     return text
 
 
+def parse_base_url(key, value):
+    text = str(value).strip().rstrip("/")
+    if not re.fullmatch(r"(https?:)?//[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?", text):
+        raise ConfigError(
+            key, value,
+            "use the scheme, host and optional path that resource URLs start with, e.g. "
+            "https://cdn.example.com or //static.example.com/app (no trailing path after the prefix)",
+        )
+    return text
+
+
+def parse_seconds(key, value):
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        seconds = -1
+    if seconds < 0 or seconds > 31536000:
+        raise ConfigError(key, value, "use a whole number of seconds from 0 to 31536000")
+    return seconds
+
+
 def parse_hash(key, value):
     text = str(value).strip()
     if not re.fullmatch(r"[0-9a-f]{16}", text):
@@ -92,6 +113,15 @@ class ResourcesSettings:
         "resources.engines", parse_engine_list, (),
         "Template engines for widget templates, in order of preference; "
         "empty means chosen from the application's renderers and what is installed.",
+    )
+    base_url: str = _key(
+        "resources.base_url", parse_base_url, "",
+        "Scheme and host (a CDN, a static front server) every resource link starts with; "
+        "empty means links relative to the application.",
+    )
+    max_age: int = _key(
+        "resources.max_age", parse_seconds, 3600,
+        "Seconds a resource fetched by an unversioned URL may be cached.",
     )
 
 

@@ -1,0 +1,74 @@
+"""Real front servers for the tests and benchmarks: nginx and Apache run from a temporary directory."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+from tests.sample import Server, free_port, wait_for
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+APACHECTL = shutil.which("apache2ctl") or "/usr/sbin/apache2ctl"
+APACHE_MODULES = "/usr/lib/apache2/modules"
+
+
+def readable_directory():
+    """A directory the front server's own user (www-data) can read, as a real export must be."""
+    directory = tempfile.mkdtemp(prefix="tgext-export-")
+    os.chmod(directory, 0o755)
+    return directory
+
+
+def start_nginx(directory, site_conf):
+    """nginx in the foreground on a free port, with ``site_conf`` in its http block."""
+    port = free_port()
+    site = os.path.join(directory, "site.conf")
+    with open(site, "w") as f:
+        f.write(site_conf.replace("listen 80;", "listen 127.0.0.1:%d;" % port))
+    temp = os.path.join(directory, "nginx-temp")
+    os.makedirs(temp, exist_ok=True)
+    main = os.path.join(directory, "nginx.conf")
+    with open(main, "w") as f:
+        f.write("""
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    # Which requests nginx answered from the disk ("-") and which it sent to the application.
+    log_format upstream '$request_uri $status $upstream_addr';
+    access_log {d}/nginx-access.log upstream;
+    client_body_temp_path {t}/body;
+    proxy_temp_path {t}/proxy;
+    fastcgi_temp_path {t}/fastcgi;
+    uwsgi_temp_path {t}/uwsgi;
+    scgi_temp_path {t}/scgi;
+    include {site};
+}}
+""".format(d=directory, t=temp, site=site))
+    log = os.path.join(directory, "nginx-start.log")
+    with open(log, "w") as output:
+        process = subprocess.Popen([NGINX, "-c", main, "-p", directory, "-g", "daemon off;"], stdout=output, stderr=subprocess.STDOUT)
+    server = Server(process, "http://127.0.0.1:%d" % port, log=log)
+    wait_for(server.url + "/tw2/resources/", process, log)
+    return server
+
+
+def apache_main_config(directory, port, site_conf):
+    modules = [line for line in site_conf.splitlines() if line.startswith("# Modules: ")][0]
+    names = modules[len("# Modules: "):].split(" (")[0].split()
+    lines = [
+        "ServerRoot /etc/apache2", "PidFile %s/apache.pid" % directory, "ErrorLog %s/apache-error.log" % directory,
+        "Listen 127.0.0.1:%d" % port, "ServerName localhost", "TypesConfig /etc/mime.types",
+        "LoadModule mpm_event_module %s/mod_mpm_event.so" % APACHE_MODULES,
+    ]
+    lines += ["LoadModule %s_module %s/mod_%s.so" % (name, APACHE_MODULES, name) for name in names]
+    site = os.path.join(directory, "apache-site.conf")
+    with open(site, "w") as f:
+        f.write(site_conf.replace("<VirtualHost *:80>", "<VirtualHost *:%d>" % port))
+    main = os.path.join(directory, "httpd.conf")
+    with open(main, "w") as f:
+        f.write("\n".join(lines + ["Include %s" % site]) + "\n")
+    return main

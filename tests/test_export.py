@@ -1,0 +1,165 @@
+"""tgext-resources export: every resource under its URL, compressed siblings, atomic writes."""
+import gzip
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+import tw2.core as twc
+
+from tgext_resources.export import export, load_application
+
+from tests import distributions
+from tests.apps import css_references, resource_links
+from tests.sample import load, write_ini
+
+BIN = os.path.dirname(sys.executable)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("export")
+    ini = write_ini(directory, debug="false")
+    app = load(ini)
+    output = str(directory / "out")
+    result = subprocess.run([os.path.join(BIN, "tgext-resources"), "export", "-c", ini, "-o", output],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return app, output, result.stdout
+
+
+def on_disk(output, url):
+    return os.path.join(output, *url.lstrip("/").split("/"))
+
+
+@pytest.mark.parametrize("page", ["/", "/gallery", "/new"])
+def test_every_link_of_every_page_is_exported_under_its_url(exported, page):
+    app, output, _ = exported
+    links = resource_links(app.get(page).text)
+    for link in links:
+        with open(on_disk(output, link), "rb") as f:
+            assert f.read() == app.get(link).body, link
+        if link.endswith(".css"):
+            for reference in css_references(app.get(link).text):
+                assert os.path.isfile(on_disk(output, link.rsplit("/", 1)[0] + "/" + reference)), reference
+
+
+def test_versioned_and_unversioned_urls_are_one_file(exported):
+    app, output, _ = exported
+    link = [u for u in resource_links(app.get("/").text) if u.endswith("/jquery.js")][0]
+    unversioned = link.replace("/" + link.split("/")[4], "", 1)
+    assert os.path.samefile(on_disk(output, link), on_disk(output, unversioned))
+
+
+def test_compressible_files_get_smaller_gzip_siblings_and_images_none(exported):
+    app, output, _ = exported
+    jquery = on_disk(output, [u for u in resource_links(app.get("/").text) if u.endswith("/jquery.js")][0])
+    with open(jquery, "rb") as plain, open(jquery + ".gz", "rb") as packed:
+        data = plain.read()
+        assert gzip.decompress(packed.read()) == data
+    assert os.path.getsize(jquery + ".gz") < len(data)
+    assert os.path.isfile(jquery + ".br")
+    star = on_disk(output, "/tw2/resources/sampleapp.widgets/static/images/star-on.png")
+    assert os.path.isfile(star) and not os.path.exists(star + ".gz")
+
+
+def test_exported_files_keep_the_date_of_their_source(exported):
+    app, output, _ = exported
+    link = "/tw2/resources/sampleapp.widgets/static/rating.js"
+    source = os.path.join(os.path.dirname(__import__("sampleapp.widgets").widgets.__file__), "static", "rating.js")
+    assert int(os.stat(on_disk(output, link)).st_mtime) == int(os.stat(source).st_mtime)
+
+
+def test_summary_counts_what_was_written(exported):
+    _, output, stdout = exported
+    lines = stdout.splitlines()
+    assert lines[0].startswith("Exported ") and lines[0].endswith(" into %s/tw2/resources" % output)
+    assert "versioned links" in lines[1] and "compressed siblings" in lines[1]
+
+
+def test_nothing_but_resources_is_exported(exported):
+    _, output, _ = exported
+    for parent, _, files in os.walk(output):
+        for name in files:
+            assert not name.endswith((".py", ".pyc")), os.path.join(parent, name)
+            assert not name.startswith(".")
+
+
+def test_readers_never_see_a_partial_file_while_exporting(tmp_path):
+    """Export again and again while a reader reads: every read is one whole version."""
+    name = distributions.unique("churn")
+    versions = [b"/* A */" + b"a" * 200000, b"/* B */" + b"b" * 150000]
+    distributions.install(tmp_path, name, {"%s/__init__.py" % name: "", "%s/static/big.js" % name: versions[0]})
+    twc.DirLink(modname=name, filename="static")
+    source = tmp_path / name / "static" / "big.js"
+    conf = load_application(write_ini(tmp_path, debug="false"))
+    output = str(tmp_path / "out")
+    export(conf, output)
+    target = on_disk(output, "/tw2/resources/%s/static/big.js" % name)
+    torn, reads, done = [], [0], threading.Event()
+
+    def read():
+        while not done.is_set():
+            with open(target, "rb") as f:
+                data = f.read()
+            reads[0] += 1
+            if data not in versions:
+                torn.append(len(data))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for round_number in range(8):
+            source.write_bytes(versions[(round_number + 1) % 2])
+            export(conf, output)
+    finally:
+        done.set()
+        reader.join()
+    assert reads[0] > 8
+    assert torn == []
+
+
+def test_files_no_longer_served_are_removed(tmp_path):
+    name = distributions.unique("shrinking")
+    distributions.install(tmp_path, name, {"%s/__init__.py" % name: "", "%s/static/keep.js" % name: "1", "%s/static/gone.js" % name: "2"})
+    twc.DirLink(modname=name, filename="static")
+    conf = load_application(write_ini(tmp_path, debug="false"))
+    output = str(tmp_path / "out")
+    export(conf, output)
+    gone = on_disk(output, "/tw2/resources/%s/static/gone.js" % name)
+    assert os.path.isfile(gone)
+    os.unlink(tmp_path / name / "static" / "gone.js")
+    summary = export(conf, output)
+    assert not os.path.exists(gone)
+    assert summary.removed >= 1
+    assert os.path.isfile(on_disk(output, "/tw2/resources/%s/static/keep.js" % name))
+
+
+def test_missing_configuration_file_is_one_line_error(tmp_path):
+    result = subprocess.run([os.path.join(BIN, "tgext-resources"), "export", "-c", str(tmp_path / "nope.ini"), "-o", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "tgext-resources export: error: -c %s: no such configuration file" % (tmp_path / "nope.ini")
+
+
+def test_webserver_config_refuses_a_bad_upstream(tmp_path):
+    ini = write_ini(tmp_path, debug="false")
+    result = subprocess.run([os.path.join(BIN, "tgext-resources"), "webserver-config", "nginx", "-c", ini,
+                             "--root", str(tmp_path), "--upstream", "localhost"], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "--upstream localhost: use HOST:PORT, e.g. 127.0.0.1:8080" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_gearbox_commands_are_there(tmp_path):
+    ini = write_ini(tmp_path, debug="false")
+    result = subprocess.run([os.path.join(BIN, "gearbox"), "resources-webserver-config", "nginx", "-c", ini,
+                             "--root", str(tmp_path), "--upstream", "127.0.0.1:8080", "--listen", "8081"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "listen 8081;" in result.stdout and "proxy_pass http://127.0.0.1:8080;" in result.stdout
+    result = subprocess.run([os.path.join(BIN, "gearbox"), "resources-export", "-c", ini, "-o", str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Exported ")

@@ -1,0 +1,168 @@
+"""The exported resources served by a real nginx and Apache with the generated configuration."""
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import types
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.apps import css_references, resource_links
+from tests.conftest import require
+from tests.frontservers import APACHE, APACHECTL, NGINX, apache_main_config, readable_directory, start_nginx
+from tests.sample import free_port, serving, wait_for
+
+BIN = os.path.dirname(sys.executable)
+
+
+def command(*argv):
+    result = subprocess.run([os.path.join(BIN, "tgext-resources"), *argv], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def fetch(url, **headers):
+    """(status, headers (case-insensitive), body) of a GET."""
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.fixture(scope="module")
+def front(tmp_path_factory, sample_aggregation):
+    """The sample app (bundles on), its resources exported, and nginx in front of both."""
+    require(os.path.exists(NGINX), "nginx (Debian package nginx)")
+    directory = str(tmp_path_factory.mktemp("front"))
+    export_dir = readable_directory()
+    with serving(directory, aggregated_hash=sample_aggregation) as app:
+        summary = command("export", "-c", app.ini, "-o", export_dir)
+        upstream = app.url[len("http://"):]
+        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", upstream)
+        nginx = start_nginx(directory, config)
+        try:
+            yield types.SimpleNamespace(app=app, nginx=nginx, export=export_dir, summary=summary, config=config)
+        finally:
+            nginx.stop()
+            shutil.rmtree(export_dir)
+
+
+def page_resources(base, page):
+    """Every resource URL the page links, and every file its stylesheets refer to."""
+    status, _, body = fetch(base + page)
+    assert status == 200
+    urls = resource_links(body.decode("utf-8"))
+    for url in list(urls):
+        if url.endswith(".css"):
+            directory = url.rsplit("/", 1)[0]
+            urls += ["%s/%s" % (directory, ref.split("?")[0].split("#")[0])
+                     for ref in css_references(fetch(base + url)[2].decode("utf-8")) if "://" not in ref and not ref.startswith("/")]
+    return urls
+
+
+def test_export_prints_a_summary(front):
+    assert "Exported " in front.summary and " files (" in front.summary
+    assert "versioned links" in front.summary
+
+
+@pytest.mark.parametrize("page", ["/", "/gallery"])
+def test_every_resource_through_nginx_is_the_apps_with_the_same_caching_headers(front, page):
+    urls = page_resources(front.nginx.url, page)
+    assert len(urls) > 3
+    for url in urls:
+        status, headers, body = fetch(front.nginx.url + url)
+        app_status, app_headers, app_body = fetch(front.app.url + url)
+        assert (status, app_status) == (200, 200), url
+        assert body == app_body, url
+        for header in ("Cache-Control", "Content-Type", "Last-Modified", "ETag"):
+            assert headers.get(header) == app_headers.get(header), (url, header)
+        assert headers.get("Accept-Ranges") == "bytes", url  # from the disk, not proxied to the app
+
+
+def test_versioned_resources_and_bundles_are_cached_forever_through_nginx(front):
+    urls = page_resources(front.nginx.url, "/gallery")
+    forever = [u for u in urls if fetch(front.nginx.url + u)[1]["Cache-Control"] == "public, max-age=31536000, immutable"]
+    assert len(forever) == len(urls)
+    assert any("/public/aggregated/" in u for u in forever)  # the bundles
+    assert any(u.endswith("calendar-en.js") for u in forever)  # a versioned resource outside them
+
+
+def test_nginx_sends_the_precompressed_sibling(front):
+    bundle = [u for u in page_resources(front.nginx.url, "/") if u.endswith(".min.js")][0]
+    status, headers, body = fetch(front.nginx.url + bundle, **{"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in headers["Vary"]
+    assert gzip.decompress(body) == fetch(front.app.url + bundle)[2]
+
+
+def test_a_version_nginx_does_not_have_goes_to_the_app_and_is_cached_briefly(front):
+    url = [u for u in page_resources(front.nginx.url, "/gallery") if u.endswith("calendar-en.js")][0]
+    module, token = url.split("/")[3:5]
+    old = url.replace("/%s/" % token, "/v000000000000/")
+    status, headers, body = fetch(front.nginx.url + old)
+    assert status == 200
+    assert headers["Cache-Control"] == "public, max-age=3600"
+    assert body == fetch(front.nginx.url + url)[2]
+
+
+@pytest.mark.parametrize("path", [
+    "/tw2/resources/../../etc/passwd", "/tw2/resources/%2e%2e/%2e%2e/etc/passwd",
+    "/tw2/resources/tw2.jquery/static/%00.js", "/tw2/resources/tw2.jquery/static/",
+    "/tw2/resources/sampleapp/config/app_cfg.py",
+])
+def test_hostile_paths_through_nginx_get_400_or_404(front, path):
+    status, _, body = fetch(front.nginx.url + path)
+    assert status in (400, 404), (path, status)
+    assert b"root:" not in body and b"import" not in body
+
+
+def test_resources_are_still_served_with_the_application_stopped(tmp_path, sample_aggregation):
+    require(os.path.exists(NGINX), "nginx (Debian package nginx)")
+    directory = str(tmp_path)
+    export_dir = readable_directory()
+    with serving(directory, aggregated_hash=sample_aggregation) as app:
+        command("export", "-c", app.ini, "-o", export_dir)
+        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", app.url[7:])
+        nginx = start_nginx(directory, config)
+        try:
+            urls = page_resources(nginx.url, "/gallery")
+            expected = {url: fetch(app.url + url)[2] for url in urls}
+            app.stop()
+            assert fetch(nginx.url + "/gallery")[0] == 502  # the page needs the application...
+            for url in urls:  # ...its resources do not
+                status, _, body = fetch(nginx.url + url)
+                assert status == 200 and body == expected[url], url
+        finally:
+            nginx.stop()
+            shutil.rmtree(export_dir)
+
+
+# -- Apache ------------------------------------------------------------------------------------
+
+def test_apache_configuration_passes_apache2ctl_t_and_serves_the_export(front, tmp_path):
+    require(os.path.exists(APACHECTL), "Apache (Debian package apache2)")
+    config = command("webserver-config", "apache", "-c", front.app.ini, "--root", front.export,
+                     "--upstream", front.app.url[7:])
+    port = free_port()
+    main = apache_main_config(str(tmp_path), port, config)
+    check = subprocess.run([APACHECTL, "-t", "-f", main], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    assert "Syntax OK" in check.stderr + check.stdout
+    subprocess.run([APACHE, "-f", main, "-k", "start"], check=True, capture_output=True)
+    try:
+        base = "http://127.0.0.1:%d" % port
+        wait_for(base + "/tw2/resources/", subprocess.Popen(["true"]), str(tmp_path / "apache-error.log"))
+        for url in page_resources(front.nginx.url, "/gallery"):
+            status, headers, body = fetch(base + url)
+            app_headers, app_body = fetch(front.app.url + url)[1:]
+            assert status == 200 and body == app_body, url
+            assert headers.get("Accept-Ranges") == "bytes", url  # from the disk, not proxied
+            assert headers["Cache-Control"] == app_headers["Cache-Control"], url
+            assert headers["Content-Type"] == app_headers["Content-Type"], url
+    finally:
+        subprocess.run([APACHE, "-f", main, "-k", "stop"], capture_output=True)

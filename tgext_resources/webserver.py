@@ -1,0 +1,206 @@
+"""``tgext-resources webserver-config``: a front-server block that serves exported resources.
+
+The block serves what ``tgext-resources export`` wrote under ``--root`` with the headers
+the in-Python publisher sends (far-future ``immutable`` caching on versioned URLs and
+bundles, the short max-age elsewhere, precompressed siblings with ``Vary``, UTF-8 text),
+sends a request for a file it does not have (an older version, a widget controller) to the
+application, and proxies everything else to the application.
+"""
+import os
+import re
+import shlex
+
+from .errors import ResourcesError
+
+# Types whose Content-Type carries "; charset=utf-8", as the publisher sends them.
+_CHARSET_TYPES = "text/css text/plain text/xml application/javascript application/json application/xml image/svg+xml"
+_UPSTREAM_RE = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$")
+VERSIONED_PATH = r"^%s[^/]+/v[0-9a-f]{12}/"
+
+
+class WebServerConfigError(ResourcesError):
+    """The front-server configuration cannot be written as asked."""
+
+
+class Site:
+    """What a front-server block needs to know, taken from the application's settings."""
+
+    def __init__(self, settings, package, root, upstream, listen, command):
+        if not _UPSTREAM_RE.match(upstream):
+            raise WebServerConfigError("--upstream %s: use HOST:PORT, e.g. 127.0.0.1:8080" % upstream)
+        if not 0 < int(listen) < 65536:
+            raise WebServerConfigError("--listen %s: use a port number from 1 to 65535" % listen)
+        self.prefix = settings.resources.prefix
+        self.root = os.path.abspath(root)
+        self.upstream = upstream
+        self.listen = int(listen)
+        self.short_cache = "public, max-age=%d" % settings.resources.max_age
+        self.long_cache = "public, max-age=31536000, immutable"
+        aggregation = settings.aggregation
+        self.bundles = "%s%s/%s/" % (self.prefix, package, aggregation.directory) if aggregation.hash else None
+        self.command = command
+        self.versioned = VERSIONED_PATH % re.escape(self.prefix).replace("\\/", "/")
+
+    @property
+    def resources_root(self):
+        return os.path.join(self.root, *self.prefix.strip("/").split("/"))
+
+
+def nginx(site):
+    bundles = ""
+    if site.bundles:
+        bundles = """
+        # Bundles are named by their content: cached forever.
+        location ^~ {bundles} {{
+            add_header Cache-Control "{long}";
+            try_files $uri @application;
+        }}
+""".format(bundles=site.bundles, long=site.long_cache)
+    return """\
+# tgext.resources: nginx server block, written by
+#   {command}
+# Include it in the http block of nginx.conf (which must include mime.types, as Debian's
+# does), and run `tgext-resources export` into {root} after every deployment.
+server {{
+    listen {listen};
+    server_name _;
+
+    # Widget resources, exported under their URLs by `tgext-resources export`.
+    location ^~ {prefix} {{
+        root {root};
+        gzip_static on;
+        gzip_vary on;
+        charset utf-8;
+        charset_types {charset_types};
+        etag on;
+        # Unversioned URLs: a short max-age, then revalidation (ETag, Last-Modified).
+        add_header Cache-Control "{short}";
+        # A file not exported (an older version, a widget controller): ask the application.
+        try_files $uri @application;
+
+        # Versioned URLs name their content: cached forever.
+        location ~ "{versioned}" {{
+            add_header Cache-Control "{long}";
+            try_files $uri @application;
+        }}
+{bundles}    }}
+
+    location / {{
+        proxy_pass http://{upstream};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }}
+
+    location @application {{
+        proxy_pass http://{upstream};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }}
+}}
+""".format(
+        command=site.command, root=site.root, listen=site.listen, prefix=site.prefix,
+        charset_types=_CHARSET_TYPES, short=site.short_cache, long=site.long_cache,
+        versioned=site.versioned, bundles=bundles, upstream=site.upstream,
+    )
+
+
+#: Apache modules the VirtualHost needs (Debian: a2enmod these).
+APACHE_MODULES = ("alias", "authz_core", "env", "headers", "mime", "proxy", "proxy_http", "rewrite")
+
+
+def apache(site):
+    bundles = ""
+    if site.bundles:
+        bundles = """
+    # Bundles are named by their content: cached forever.
+    <LocationMatch "^{bundles}">
+        Header always set Cache-Control "{long}"
+    </LocationMatch>
+""".format(bundles=re.escape(site.bundles).replace("\\/", "/"), long=site.long_cache)
+    return """\
+# tgext.resources: Apache VirtualHost, written by
+#   {command}
+# Modules: {modules} (Debian: a2enmod {modules}).
+# Run `tgext-resources export` into {root} after every deployment.
+<VirtualHost *:{listen}>
+    ServerName localhost
+    RewriteEngine On
+
+    # Widget resources, exported under their URLs by `tgext-resources export`.
+    Alias {prefix} {resources_root}/
+    <Directory {resources_root}/>
+        Require all granted
+        Options -Indexes
+        AllowOverride None
+        AddDefaultCharset off
+        AddType application/javascript .js
+        AddCharset utf-8 .css .js .json .svg .txt .xml
+        # The plain file too must say that another representation exists.
+        Header append Vary Accept-Encoding "expr=-f '%{{REQUEST_FILENAME}}.gz'"
+        # Precompressed siblings, for clients that accept them.
+        RewriteEngine On
+        RewriteCond %{{HTTP:Accept-Encoding}} \\bgzip\\b
+        RewriteCond %{{REQUEST_FILENAME}}.gz -f
+        RewriteRule ^(.+)$ $1.gz [L]
+        <FilesMatch "\\.gz$">
+            RemoveType .gz
+            RemoveEncoding .gz
+            Header set Content-Encoding gzip
+            Header append Vary Accept-Encoding
+        </FilesMatch>
+        <FilesMatch "\\.(js|css|json|svg|txt|xml)\\.gz$">
+            SetEnv no-gzip 1
+        </FilesMatch>
+        <FilesMatch "\\.js\\.gz$">
+            ForceType "application/javascript; charset=utf-8"
+        </FilesMatch>
+        <FilesMatch "\\.css\\.gz$">
+            ForceType "text/css; charset=utf-8"
+        </FilesMatch>
+        <FilesMatch "\\.svg\\.gz$">
+            ForceType "image/svg+xml; charset=utf-8"
+        </FilesMatch>
+    </Directory>
+
+    # Unversioned URLs: a short max-age, then revalidation (ETag, Last-Modified).
+    <LocationMatch "^{prefix_re}">
+        Header always set Cache-Control "{short}"
+    </LocationMatch>
+    # Versioned URLs name their content: cached forever.
+    <LocationMatch "{versioned}">
+        Header always set Cache-Control "{long}"
+    </LocationMatch>
+{bundles}
+    # A file not exported (an older version, a widget controller): ask the application.
+    RewriteCond {root}%{{REQUEST_URI}} !-f
+    RewriteRule "^{prefix_re}(.*)$" "http://{upstream}{prefix}$1" [P,L]
+
+    # Everything else: the application.
+    ProxyPreserveHost On
+    ProxyPass {prefix} !
+    ProxyPass / http://{upstream}/
+    ProxyPassReverse / http://{upstream}/
+    RequestHeader set X-Forwarded-Proto "http"
+</VirtualHost>
+""".format(
+        command=site.command, modules=" ".join(APACHE_MODULES), root=site.root, listen=site.listen,
+        prefix=site.prefix, prefix_re=re.escape(site.prefix).replace("\\/", "/"),
+        resources_root=site.resources_root.replace(os.sep, "/"),
+        short=site.short_cache, long=site.long_cache, versioned=site.versioned, bundles=bundles,
+        upstream=site.upstream,
+    )
+
+
+SERVERS = {"nginx": nginx, "apache": apache}
+
+
+def command_line(server, ini, root, upstream, listen):
+    return "tgext-resources webserver-config %s -c %s --root %s --upstream %s --listen %s" % (
+        server, shlex.quote(ini), shlex.quote(root), upstream, listen)
