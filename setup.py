@@ -39,8 +39,13 @@ setup(
     extras_require={
         # Brotli-compressed siblings of the bundles, next to the gzip ones.
         "brotli": ["Brotli>=1.0"],
+        # Cache regions on ext:redis and ext:memcached.
+        "redis": ["redis>=4"],
+        "memcached": ["python-memcached>=1.59"],
         "test": [
             "Brotli>=1.0",
+            "redis>=4",
+            "python-memcached>=1.59",
             "gearbox>=0.5",
             "pytest>=8",
             "WebTest>=3.0",

@@ -52,6 +52,21 @@ def compare(cases, rounds=7, seconds=0.5, warmup=20):
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def paired_overhead(call, baseline, calls=1500, warmup=50):
+    """How much slower ``call`` is than ``baseline``, in percent, from alternating single
+    calls (drift and noise hit both alike); medians of the per-call times."""
+    for _ in range(warmup):
+        call()
+        baseline()
+    times = {call: [], baseline: []}
+    for _ in range(calls):
+        for function in (call, baseline):
+            start = time.perf_counter()
+            function()
+            times[function].append(time.perf_counter() - start)
+    return (statistics.median(times[call]) / statistics.median(times[baseline]) - 1) * 100
+
+
 def report(title, rates, baseline):
     """Print each case's rate and its ratio to ``baseline``."""
     print("\n%s" % title)

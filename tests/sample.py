@@ -1,5 +1,6 @@
 """The sample application, configured from a copy of development.ini."""
 import configparser
+import itertools
 import contextlib
 import os
 import socket
@@ -17,8 +18,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVELOPMENT_INI = os.path.join(ROOT, "development.ini")
 
 
+_REGIONS = itertools.count()
+
+
 def write_ini(directory, port=None, **app_options):
-    """Write development.ini into ``directory`` (so its data lands there), with ``app_options`` changed."""
+    """Write development.ini into ``directory`` (so its data lands there), with ``app_options`` changed.
+
+    Unless told otherwise, the copy caches in a memory region of its own: Beaker's memory
+    store is shared by the whole process, and each test has a database of its own.
+    """
+    app_options.setdefault("beaker.cache.regions", "sample%d_%d" % (os.getpid(), next(_REGIONS)))
     parser = configparser.RawConfigParser()
     parser.optionxform = str  # keep the keys' case
     parser.read(DEVELOPMENT_INI)
@@ -29,6 +38,7 @@ def write_ini(directory, port=None, **app_options):
         parser.set(section, key, str(value))
     if port is not None:
         parser.set("server:main", "port", str(port))
+    os.makedirs(str(directory), exist_ok=True)
     path = os.path.join(str(directory), "test.ini")
     with open(path, "w") as f:
         parser.write(f)

@@ -130,3 +130,29 @@ def test_aggregated_gallery_links_the_bundles_and_the_language_file_kept_out(bro
     assert page.locator(".gallery-widget.gallery-ready").count() == 8
     assert page.evaluate("typeof Calendar._TT") == "object"  # the language file ran after the bundle
     page.close()
+
+
+def test_recently_viewed_articles_live_in_the_browser_not_in_the_cached_page(browser, live_sample):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_sample + "/article/2", wait_until="load")
+    page.goto(live_sample + "/article/3", wait_until="load")
+    page.goto(live_sample + "/", wait_until="load")
+    page.wait_for_selector(".recently-viewed.recent-ready")
+    assert page.eval_on_selector_all(".recent-list a", "links => links.map(a => a.textContent)") == [
+        "Caching rendered pages", "Versioned resources"]
+    other = browser.new_context().new_page()  # another visitor: the same cached page, an empty list
+    other.goto(live_sample + "/", wait_until="load")
+    other.wait_for_selector(".recently-viewed.recent-ready", state="attached")
+    assert other.locator(".recent-list a").count() == 0
+    context.close()
+    other.context.close()
+
+
+def test_cached_comment_fragment_still_runs_its_widget(browser, live_sample):
+    page, watch = open_page(browser, live_sample + "/article/1")
+    page.reload(wait_until="load")  # the cached page, and the cached fragment in it
+    assert page.locator("#comment-1 time.timeago-ready").count() == 1
+    assert page.inner_text("#comment-1 time").endswith("ago")
+    assert watch.errors == []
+    page.close()

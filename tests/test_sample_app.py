@@ -49,13 +49,39 @@ def test_article_page_and_a_missing_article(sample):
     assert sample.get("/article/nope", status=404).status_int == 404
 
 
-def test_each_visitor_has_their_own_recently_viewed_articles_in_the_session(sample):
-    assert sample.get("/").html.select_one("#recent") is None
-    sample.get("/article/2")
-    sample.get("/article/1")
-    assert [a.text for a in sample.get("/").html.select("#recent a")] == ["Widgets are shared", "Versioned resources"]
+def test_the_writers_name_is_remembered_in_their_session(sample):
+    sample.post("/comment/1", {"author": "carol", "text": "First!"})
+    assert sample.get("/new").html.select_one(".greeting").text == "Welcome back, carol."
     sample.reset()  # another visitor: no session cookie
-    assert sample.get("/").html.select_one("#recent") is None
+    assert sample.get("/new").html.select_one(".greeting") is None
+
+
+def made_at(page):
+    return page.html.select_one("#made-at").text
+
+
+def test_article_page_is_cached_and_made_again_right_after_a_comment(sample):
+    first = sample.get("/article/2")
+    assert made_at(sample.get("/article/2")) == made_at(first)  # from the cache
+    sample.post("/comment/2", {"author": "dave", "text": "Cached pages are fast"})
+    after = sample.get("/article/2")
+    assert made_at(after) != made_at(first)
+    assert "dave" in [c.select_one("strong").text for c in after.html.select(".comment")]
+    assert made_at(sample.get("/article/2")) == made_at(after)  # made during the comment's request
+
+
+def test_correcting_a_comment_refreshes_its_fragment_and_its_page(sample):
+    sample.get("/article/1")
+    sample.post("/save_comment/1", {"author": "alice", "text": "Corrected text"})
+    page = sample.get("/article/1")
+    assert page.html.select_one("#comment-1 strong").text == "alice"
+    assert "Corrected text" in page.html.select_one("#comment-1").text
+
+
+def test_invalid_comment_shows_the_errors_on_a_fresh_page(sample):
+    refused = sample.post("/comment/1", {"author": "", "text": ""})
+    assert refused.html.select_one("#author\\:error").text == "Enter a value"
+    assert "Enter a value" not in sample.get("/article/1").text  # the cached page is untouched
 
 
 def test_writing_an_article_through_the_form(sample):

@@ -1,5 +1,7 @@
 """tgext.resources: fast ToscaWidgets 2 resources and caching for TurboGears 2."""
 from .configurator import ResourcesConfigMixin
+from .fragments import cached_entity
+from .pages import cached_template, refresh_page
 from .errors import (
     AggregationError,
     BundleError,
@@ -13,6 +15,9 @@ from .errors import (
 
 __all__ = [
     "ResourcesConfigMixin",
+    "cached_template",
+    "cached_entity",
+    "refresh_page",
     "ResourcesError",
     "ConfigError",
     "TemplateEngineError",

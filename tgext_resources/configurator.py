@@ -17,7 +17,7 @@ from tg.configurator.base import (
 )
 
 from . import engines, forms
-from .errors import MiddlewareError
+from .errors import ConfigError, MiddlewareError
 from .settings import parse_settings
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,7 @@ def build_middleware(app, conf):
         "ToscaWidgets 2 resources under %s, widget templates rendered with %s",
         options["res_prefix"], ", ".join(options["preferred_rendering_engines"]),
     )
+    _setup_cache(middleware, settings, conf.get("package_name"))
     aggregation = settings.aggregation
     if aggregation.hash:
         from .bundles import Bundles
@@ -153,6 +154,29 @@ def build_middleware(app, conf):
         middleware.use_bundles(bundles, package, aggregation.directory)
         log.info("Bundles of aggregation %s replace %d resources", aggregation.hash, bundles.member_count)
     return middleware
+
+
+def _setup_cache(middleware, settings, package):
+    """The cache regions of this application, for cached_template and cached_entity."""
+    from . import injection
+    from .caching import CacheStore
+    from .pages import DECORATED
+
+    store = CacheStore(settings.cache)
+    # A page of this application cached in a region that does not exist: say so now (those
+    # of other packages are checked when first used).
+    for decorator in DECORATED:
+        if not package or not decorator.func.__module__.startswith(package + "."):
+            continue
+        try:
+            store.region(decorator.region)
+        except ConfigError as exc:
+            raise ConfigError(
+                "cached_template(region=...) of %s.%s" % (decorator.func.__module__, decorator.func.__qualname__),
+                decorator.region, exc.accepted,
+            ) from None
+    middleware.cache_store = injection.LAST_CACHE_STORE = store
+    log.info("Cache regions: %s", ", ".join("%s (%s)" % (r.name, r.type) for r in settings.cache.regions))
 
 
 def _import_root_controller(conf):

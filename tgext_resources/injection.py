@@ -2,9 +2,12 @@
 
 Plain WSGI and tw2: nothing here knows TurboGears.
 """
+import collections
 import html
 import logging
 import re
+import threading
+import typing
 
 from markupsafe import Markup
 from tw2.core import core, templating
@@ -19,6 +22,19 @@ log = logging.getLogger(__name__)
 
 # Responses that must not carry a body (RFC 9110, 15.3.5 and 15.4.5).
 _BODYLESS_STATUS = ("204", "304")
+
+# What the page cache (pages.py) leaves in the environ for this middleware: a plan with
+# finish(status, headers, body, resources) and release(), paths to render again, and, on a
+# hit, the id of the cached page, whose injected HTML this middleware keeps (see below).
+PLAN_KEY = "tgext_resources.page_cache"
+REFRESH_KEY = "tgext_resources.refresh"
+REFRESH_AFTER_KEY = "tgext_resources.refresh_after"
+CACHED_PAGE_KEY = "tgext_resources.cached_page"
+INJECTED_PAGE_KEY = "tgext_resources.injected_page"
+_INJECTED_PAGES = 256
+
+#: The cache store of the application built last (for code running outside a request).
+LAST_CACHE_STORE = None
 
 # Widget controllers, like resources (see publisher.py), are registered with whichever
 # middleware the defining thread knows: share them between every middleware of the process.
@@ -35,6 +51,7 @@ class ResourcesMiddleware(TwMiddleware):
     """
 
     bundles = None  # the aggregated host framework, when aggregated_hash is set
+    cache_store = None  # caching.CacheStore, for cached_template and cached_entity
 
     def __init__(self, app, base_url="", **config):
         super().__init__(app, **config)
@@ -46,6 +63,11 @@ class ResourcesMiddleware(TwMiddleware):
         )
         _WIDGET_CONTROLLERS.update(self.controllers._widgets)
         self.controllers._widgets = _WIDGET_CONTROLLERS
+        # A cached page, once injected, is the same bytes for as long as this process serves
+        # it (tokens, bundles and base URL are fixed at start-up): keep the last ones, so a
+        # cache hit costs no more than a trivial controller.
+        self._injected = collections.OrderedDict()
+        self._injected_lock = threading.Lock()
         # tw2 caches which engine renders each template in one process-wide dict, whatever
         # the preferences of the middleware that filled it: start afresh with ours.
         templating.engine_name_cache.clear()
@@ -82,32 +104,85 @@ class ResourcesMiddleware(TwMiddleware):
         return response(environ, start_response)
 
     def _respond(self, app, environ, start_response):
-        status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)
-        if (
-            self.config.inject_resources
-            and core.request_local().get("resources")
-            and not status.startswith(_BODYLESS_STATUS)
-            and _is_plain_html(headers)
-        ):
-            if environ.get("REQUEST_METHOD") == "HEAD":
+        environ["tgext_resources.middleware"] = self
+        plan = None
+        try:
+            status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)
+            plan = environ.pop(PLAN_KEY, None)
+            refreshes = environ.pop(REFRESH_AFTER_KEY, None)
+            inject = (
+                self.config.inject_resources
+                and core.request_local().get("resources")
+                and not status.startswith(_BODYLESS_STATUS)
+                and _is_plain_html(headers)
+            )
+            if inject and environ.get("REQUEST_METHOD") == "HEAD":
                 # No body to change, but the GET body's length differs from the one announced.
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            else:
-                body = self._inject(_read(app_iter), headers, environ.get("SCRIPT_NAME", ""))
-                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-                headers.append(("Content-Length", str(len(body))))
+                inject = False
+            if plan is not None or inject or refreshes:
+                body = _read(app_iter)
+                stored = snapshots(core.request_local().pop("resources", None))
+                if plan is not None:
+                    plan.finish(status, headers, body, stored)
+                if inject:
+                    body = self._inject(body, headers, environ.get("SCRIPT_NAME", ""), stored)
+                    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                    headers.append(("Content-Length", str(len(body))))
+                    self._remember(environ, body)
                 app_iter = [body]
+                if refreshes:
+                    self._refresh(refreshes, environ)
+        finally:
+            plan = plan or environ.pop(PLAN_KEY, None)  # the application raised: never left locked
+            if plan is not None:
+                plan.release()
         start_response(status, headers, exc_info)
         return app_iter
 
-    def _inject(self, body, headers, script_name):
+    def injected_page(self, page_id, script_name):
+        """The injected HTML of cached page ``page_id`` made here before, or None."""
+        return self._injected.get((page_id, script_name))
+
+    def _remember(self, environ, body):
+        page_id = environ.get(CACHED_PAGE_KEY)
+        if page_id is None:
+            return
+        with self._injected_lock:
+            self._injected[(page_id, environ.get("SCRIPT_NAME", ""))] = body
+            while len(self._injected) > _INJECTED_PAGES:
+                self._injected.popitem(last=False)
+
+    def _refresh(self, paths, environ):
+        """Render ``paths`` again through this application, now that the request that asked
+        for it is complete (its transaction committed), so that the cache holds them."""
+        local = core.request_local()
+        saved = dict(local)
+        base_url = "%s://%s%s" % (environ.get("wsgi.url_scheme", "http"),
+                                  environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "localhost"),
+                                  environ.get("SCRIPT_NAME", ""))
+        try:
+            for path in paths:
+                request = Request.blank(path, base_url=base_url, environ={REFRESH_KEY: True})
+                if environ.get("HTTP_ACCEPT_LANGUAGE"):
+                    request.headers["Accept-Language"] = environ["HTTP_ACCEPT_LANGUAGE"]
+                try:
+                    response = request.get_response(self)
+                    if response.status_int != 200:
+                        log.warning("Refreshing %s gave %s: not cached", path, response.status)
+                except Exception:
+                    log.warning("Refreshing %s failed: not cached", path, exc_info=True)
+        finally:
+            local.clear()
+            local.update(saved)
+
+    def _inject(self, body, headers, script_name, resources):
         content_type = _header(headers, "Content-Type") or ""
         charset = None
         for param in content_type.split(";")[1:]:
             name, _, value = param.partition("=")
             if name.strip().lower() == "charset":
                 charset = value.strip().strip('"')
-        resources = core.request_local().pop("resources", None) or []
         if self.bundles is not None:
             resources = self.bundles.replace(resources)
         try:
@@ -122,27 +197,89 @@ class ResourcesMiddleware(TwMiddleware):
         return inject(page, by_location).encode(charset, "xmlcharrefreplace")
 
     def _tag(self, resource, script_name):
-        """The HTML of one resource, its link versioned and on the base URL.
-
-        The four tw2 resource kinds are written here, as their own templates would write
-        them (without a template engine's cost per link); any other kind renders itself.
-        """
-        template = getattr(resource, "template", None)
+        """The HTML of one resource, its link versioned and on the base URL."""
         if isinstance(resource, BundleLink):
             resource.url = self.resources.url(resource.path, script_name)
             return resource.generate_output("string")
-        if isinstance(resource, JSLink) and template == JSLink.template:
-            attrs = "".join(' %s="%s"' % (k, html.escape(str(v))) for k, v in sorted((resource.attrs or {}).items()) if v is not None)
+        stored = resource if isinstance(resource, StoredResource) else snapshot(resource)
+        if stored.kind == "js":
             return '<script type="text/javascript" src="%s"%s></script>' % (
-                html.escape(self.resources.url(resource.link, script_name)), attrs)
-        if isinstance(resource, CSSLink) and template == CSSLink.template:
+                html.escape(self.resources.url(stored.link, script_name)), stored.attrs)
+        if stored.kind == "css":
             return '<link rel="stylesheet" type="text/css" href="%s" media="%s" />' % (
-                html.escape(self.resources.url(resource.link, script_name)), html.escape(resource.media or "all"))
-        if isinstance(resource, JSSource) and template == JSSource.template:
-            return '<script type="text/javascript">%s</script>' % Markup(resource.src)
-        if isinstance(resource, CSSSource) and template == CSSSource.template:
-            return '<style type="text/css">%s</style>' % Markup(resource.src)
-        return str(resource.display(displays_on="string"))
+                html.escape(self.resources.url(stored.link, script_name)), html.escape(stored.media))
+        return stored.html
+
+
+class StoredResource(typing.NamedTuple):
+    """What a page needed of one resource, kept with a cached page or fragment.
+
+    Links keep their canonical path (versioned and put on the base URL when written, so a
+    cached page follows a new deployment); anything else keeps its HTML.
+    """
+
+    kind: str  # "js", "css" or "html"
+    location: str
+    link: str = None
+    media: str = None
+    attrs: str = ""
+    html: str = ""
+
+    @property
+    def key(self):
+        return (self.kind, self.link or self.html)
+
+
+def snapshot(resource):
+    """The StoredResource of a tw2 resource (one of its four kinds written here, as their own
+    templates would write them without a template engine's cost; any other kind rendered)."""
+    if isinstance(resource, StoredResource):
+        return resource
+    template = getattr(resource, "template", None)
+    location = resource.location
+    if isinstance(resource, JSLink) and template == JSLink.template:
+        attrs = "".join(' %s="%s"' % (k, html.escape(str(v))) for k, v in sorted((resource.attrs or {}).items()) if v is not None)
+        return StoredResource("js", location, link=resource.link, attrs=attrs)
+    if isinstance(resource, CSSLink) and template == CSSLink.template:
+        return StoredResource("css", location, link=resource.link, media=resource.media or "all")
+    if isinstance(resource, JSSource) and template == JSSource.template:
+        return StoredResource("html", location, html='<script type="text/javascript">%s</script>' % Markup(resource.src))
+    if isinstance(resource, CSSSource) and template == CSSSource.template:
+        return StoredResource("html", location, html='<style type="text/css">%s</style>' % Markup(resource.src))
+    return StoredResource("html", location, html=str(resource.display(displays_on="string")))
+
+
+def snapshots(resources):
+    """StoredResources of the injectable resources among ``resources``, in order, each once.
+
+    tw2 lists a resource once by comparing tw2 objects; one replayed from a cache is not a
+    tw2 object, so a page may hold both: the first one counts.
+    """
+    stored, seen = [], set()
+    for resource in resources or ():
+        if getattr(resource, "location", None):
+            item = snapshot(resource)
+            if item.key not in seen:
+                seen.add(item.key)
+                stored.append(item)
+    return tuple(stored)
+
+
+def resource_key(resource):
+    return snapshot(resource).key
+
+
+def register(stored):
+    """Add ``stored`` resources to the current request's, those it does not have yet, in order."""
+    local = core.request_local()
+    if "middleware" not in local:
+        return  # outside a request: nothing will be injected
+    current = local.setdefault("resources", [])
+    present = {resource_key(r) for r in current}
+    for resource in stored:
+        if resource.key not in present:
+            present.add(resource.key)
+            current.append(resource)
 
 
 # Where each location goes, as tw2 places them: after <head>, before </head>, after

@@ -250,6 +250,7 @@ class Publisher:
         self.short_cache = REVALIDATE if debug else "public, max-age=%d" % max_age
         self.long_cache = REVALIDATE if debug else FOREVER
         self._files = {}
+        self._urls = {}
 
     # -- the ToscaWidgets side
     def register(self, modname, filename, whole_dir=False):
@@ -265,8 +266,18 @@ class Publisher:
 
         Paths outside the prefix (external links) come back as they are.
         """
+        try:
+            return self._urls[path, script_name]
+        except KeyError:
+            pass
         if not path.startswith(self.prefix):
             return path
+        url = self._url(path, script_name)
+        if len(self._urls) < 10000:  # tokens are fixed for the life of the process
+            self._urls[path, script_name] = url
+        return url
+
+    def _url(self, path, script_name):
         modname, _, filename = path[len(self.prefix):].partition("/")
         if not self.registry.is_immutable(modname, filename):  # bundles are versioned by name
             token = self.versions.token(modname)

@@ -65,6 +65,16 @@ def parse_seconds(key, value):
     return seconds
 
 
+def parse_timeout(key, value):
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        seconds = -1
+    if not 0 < seconds <= 60:
+        raise ConfigError(key, value, "use a number of seconds above 0 and at most 60, e.g. 0.5")
+    return seconds
+
+
 def parse_hash(key, value):
     text = str(value).strip()
     if not re.fullmatch(r"[0-9a-f]{16}", text):
@@ -123,6 +133,11 @@ class ResourcesSettings:
         "resources.max_age", parse_seconds, 3600,
         "Seconds a resource fetched by an unversioned URL may be cached.",
     )
+    cache_timeout: float = _key(
+        "resources.cache_timeout", parse_timeout, 0.5,
+        "Seconds a memcached or Redis cache server may take to connect or answer "
+        "before the page is made without it.",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +161,7 @@ class Settings:
     debug: bool
     resources: ResourcesSettings
     aggregation: AggregationSettings
+    cache: object  # caching.CacheSettings: the beaker.cache.* regions
 
 
 #: Each key prefix the extension owns, with the dataclass that parses it.
@@ -186,9 +202,13 @@ def _reject_unknown_keys(conf):
 
 def parse_settings(conf):
     """Parse every key of the extension found in ``conf`` (a TurboGears configuration dict)."""
+    from .caching import parse_cache_settings
+
     _reject_unknown_keys(conf)
+    resources = _parse_section(ResourcesSettings, conf)
     return Settings(
         debug=parse_bool("debug", conf.get("debug", False)),
-        resources=_parse_section(ResourcesSettings, conf),
+        resources=resources,
         aggregation=_parse_section(AggregationSettings, conf),
+        cache=parse_cache_settings(conf, resources.cache_timeout),
     )

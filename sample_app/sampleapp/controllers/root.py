@@ -1,13 +1,20 @@
 """The pages of SampleApp."""
+import datetime
+
 from tg import abort, expose, redirect, request, session, validate
+
+from tgext_resources import cached_template, refresh_page
 
 from sampleapp import model
 from sampleapp.controllers.error import ErrorController
 from sampleapp.lib.base import BaseController
+from sampleapp.lib.fragments import render_comment
 from sampleapp.widgets import (
     GALLERY_GRID_ROWS,
     ArticleForm,
+    CommentForm,
     RatingWidget,
+    RecentlyViewed,
     about_dialog,
     articles_accordion,
     gallery_widgets,
@@ -20,18 +27,18 @@ class RootController(BaseController):
     error = ErrorController()
 
     @expose("sampleapp.templates.index")
+    @cached_template()
     def index(self):
         """Articles in a jQuery UI accordion, an about dialog, and the rating of each."""
         articles = model.DBSession.query(model.Article).order_by(model.Article.publish_on.desc()).all()
-        by_id = {article.id: article for article in articles}
         return dict(
             page="index",
             articles=articles,
-            recent=[by_id[i] for i in session.get("recent", []) if i in by_id],
             accordion=articles_accordion,
             items=[(a.title, a.body) for a in articles],
             dialog=about_dialog,
             rating=RatingWidget,
+            recent=RecentlyViewed,
         )
 
     @expose("sampleapp.templates.gallery")
@@ -40,27 +47,66 @@ class RootController(BaseController):
         return dict(page="gallery", widgets=gallery_widgets, grid_rows=GALLERY_GRID_ROWS)
 
     @expose("sampleapp.templates.article")
-    def article(self, article_id):
-        """One article with its comments."""
+    @cached_template(key=("article_id",), expire=3600)
+    def article(self, article_id, **kw):
+        """One article with its comments: the whole page cached, each comment a cached fragment.
+
+        Nothing on it belongs to one visitor (the "recently viewed" list lives in the
+        browser's localStorage), so every visitor can share it.
+        """
         article = model.DBSession.get(model.Article, _as_id(article_id))
         if article is None:
             abort(404, "No such article")
-        # Each visitor's own "recently viewed" list lives in their Beaker session.
-        recent = [i for i in session.get("recent", []) if i != article.id]
-        session["recent"] = [article.id, *recent][:3]
+        return dict(
+            page="article", article=article, rating=RatingWidget, recent=RecentlyViewed,
+            comments=[render_comment(c.id) for c in article.comments], form=CommentForm,
+            made_at=datetime.datetime.now().strftime("%H:%M:%S.%f"),
+        )
+
+    @expose()
+    @validate(form=CommentForm, error_handler=article)
+    def comment(self, article_id, author, text, **kw):
+        """Add a comment; the article's cached page is made again at once."""
+        article = model.DBSession.get(model.Article, _as_id(article_id))
+        if article is None:
+            abort(404, "No such article")
+        article.comments.append(model.Comment(author=author, text=text))
+        session["author"] = author  # greets the writer on the pages that are not shared
         session.save()
-        return dict(page="article", article=article, rating=RatingWidget)
+        refresh_page("/article/%d" % article.id)
+        redirect("/article/%d" % article.id)
+
+    @expose("sampleapp.templates.edit_comment")
+    def edit_comment(self, comment_id, **kw):
+        """The form to correct a comment (not cached: it greets the writer by name)."""
+        comment = model.DBSession.get(model.Comment, _as_id(comment_id))
+        if comment is None:
+            abort(404, "No such comment")
+        return dict(page="edit", comment=comment, form=CommentForm, author=session.get("author"))
+
+    @expose()
+    def save_comment(self, comment_id, author, text, **kw):
+        """Correct a comment: its fragment and its article's page are stored anew right away."""
+        comment = model.DBSession.get(model.Comment, _as_id(comment_id))
+        if comment is None:
+            abort(404, "No such comment")
+        comment.author, comment.text = author, text
+        model.DBSession.flush()
+        render_comment.refresh(comment.id)
+        refresh_page("/article/%d" % comment.article_id)
+        redirect("/article/%d" % comment.article_id)
 
     @expose("sampleapp.templates.new")
     def new(self, **kw):
         """The form for a new article (shown again, with its errors, when validation fails)."""
-        return dict(page="new", form=ArticleForm, errors=request.validation.errors)
+        return dict(page="new", form=ArticleForm, errors=request.validation.errors, author=session.get("author"))
 
     @expose()
     @validate(form=ArticleForm, error_handler=new)
     def create(self, title, body, publish_on, rating=None, **kw):
-        """Store a valid article and go back to the list."""
+        """Store a valid article and go back to the list, made again with it."""
         model.DBSession.add(model.Article(title=title, body=body, publish_on=publish_on, rating=rating or 0))
+        refresh_page("/")
         redirect("/")
 
 
@@ -68,4 +114,4 @@ def _as_id(value):
     try:
         return int(value)
     except (TypeError, ValueError):
-        abort(404, "No such article")
+        abort(404, "Not found")

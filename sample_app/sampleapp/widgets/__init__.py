@@ -72,6 +72,38 @@ class RatingWidget(twf.InputField):
     validator = twc.IntValidator(min=0, max=5)
 
 
+class TimeAgo(twc.Widget):
+    """A date shown as "5 minutes ago" by timeago.js (the ISO date stays in the markup)."""
+
+    template = "sampleapp.widgets.templates.timeago"
+    resources = [jquery_js, twc.JSLink(modname=__name__, filename="static/timeago.js", resources=[jquery_js])]
+    value = twc.Param("ISO date and time", default="")
+
+
+class RecentlyViewed(twc.Widget):
+    """The last articles this browser showed, kept in its localStorage, not on the server.
+
+    Per-visitor details on a shared (cached) page belong to the browser: the article page
+    tells the script which article it is, the script remembers and lists.
+    """
+
+    template = "sampleapp.widgets.templates.recent"
+    resources = [jquery_js, twc.JSLink(modname=__name__, filename="static/recent.js", resources=[jquery_js])]
+    article_id = twc.Param("The article this page shows, to remember", default=None)
+    title = twc.Param("Its title", default="")
+
+
+class CommentForm(twf.Form):
+    """Add or correct a comment."""
+
+    resources = [site_css]
+    submit = twf.SubmitButton(value="Send", css_class="publish")
+
+    class child(twf.TableLayout):
+        author = twf.TextField(validator=twc.Required, maxlength=60, label="Name")
+        text = twf.TextArea(validator=twc.Required, rows=3, cols=50, label="Comment")
+
+
 class ArticleForm(twf.Form):
     """The form that writes a new article."""
 

@@ -1,0 +1,286 @@
+"""Cache regions on Beaker, and operations that survive a cache backend that is down.
+
+Regions are configured with Beaker's own keys::
+
+    beaker.cache.regions = pages, fragments
+    beaker.cache.pages.type = memory
+    beaker.cache.pages.expire = 300
+    beaker.cache.fragments.type = ext:redis
+    beaker.cache.fragments.url = redis://127.0.0.1:6379/0
+
+Without any, one region called ``default`` keeps entries in memory.  Every operation
+here catches what a backend raises (a refused connection, a timeout, a server gone in the
+middle of a request), logs a warning and behaves as a cache miss: a dead cache means an
+uncached page, never an error page.
+
+Creation locks (many concurrent misses of one key computing it once) are Beaker's: a
+thread lock for ``memory`` (per process), file locks in ``lock_dir`` for ``file``,
+``dbm`` and ``ext:memcached`` (per machine), and a lock held in Redis for ``ext:redis``
+(across machines).
+"""
+import dataclasses
+import importlib.util
+import logging
+import os
+import re
+import threading
+import time
+
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("memory", "file", "dbm", "ext:memcached", "ext:redis")
+MISSING = object()
+_WARNING_EVERY = 60.0  # seconds between two warnings about the same broken region
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionSettings:
+    name: str
+    type: str = "memory"
+    expire: int = None
+    url: str = None
+    data_dir: str = None
+    lock_dir: str = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CacheSettings:
+    """``beaker.cache.*`` regions, and the network timeout of their backends."""
+
+    regions: tuple
+    timeout: float = 0.5
+
+    @property
+    def default_region(self):
+        return self.regions[0].name
+
+
+def _expire(key, value):
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise ConfigError(key, value, "use a whole number of seconds above 0, or leave it out for entries that never expire")
+    return seconds
+
+
+def parse_cache_settings(conf, timeout=0.5):
+    """Read the cache regions from a TurboGears configuration; ConfigError for a bad value.
+
+    ``timeout``: seconds a network backend may take to connect or answer.
+    """
+    names = conf.get("beaker.cache.regions") or ""
+    names = names if isinstance(names, (list, tuple)) else re.split(r"[\s,]+", str(names))
+    names = [n.strip() for n in names if n and n.strip()]
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            raise ConfigError("beaker.cache.regions", conf.get("beaker.cache.regions"),
+                              "list region names made of letters, digits, '_' and '-'")
+    base_data_dir = conf.get("beaker.cache.data_dir") or (
+        os.path.join(conf["cache_dir"], "cache") if conf.get("cache_dir") else None)
+    regions = []
+    for name in names or ["default"]:
+        def option(field, _name=name):
+            return conf.get("beaker.cache.%s.%s" % (_name, field), conf.get("beaker.cache.%s" % field))
+
+        kind = str(option("type") or "memory").strip()
+        if kind not in BACKENDS:
+            raise ConfigError("beaker.cache.%s.type" % name, kind, "use one of %s" % ", ".join(BACKENDS))
+        url = option("url")
+        if kind.startswith("ext:") and not url:
+            example = "redis://127.0.0.1:6379/0" if kind == "ext:redis" else "127.0.0.1:11211"
+            raise ConfigError("beaker.cache.%s.url" % name, url, "%s needs the server's address, e.g. %s" % (kind, example))
+        if kind == "ext:redis" and not str(url).startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("beaker.cache.%s.url" % name, url, "use a redis:// URL, e.g. redis://127.0.0.1:6379/0")
+        client = {"ext:redis": ("redis", "redis"), "ext:memcached": ("memcache", "python-memcached")}.get(kind)
+        if client and importlib.util.find_spec(client[0]) is None:
+            raise ConfigError("beaker.cache.%s.type" % name, kind,
+                              "the %s client is not installed: pip install %s" % (kind[4:], client[1]))
+        data_dir = option("data_dir") or base_data_dir
+        if kind in ("file", "dbm") and not data_dir:
+            raise ConfigError("beaker.cache.%s.data_dir" % name, data_dir,
+                              "the %s backend needs a directory (or set cache_dir)" % kind)
+        lock_dir = option("lock_dir") or (os.path.join(data_dir, "lock") if data_dir else None)
+        regions.append(RegionSettings(
+            name, kind, _expire("beaker.cache.%s.expire" % name, option("expire")),
+            str(url) if url else None, data_dir, lock_dir,
+        ))
+    return CacheSettings(tuple(regions), timeout)
+
+
+class Region:
+    """One configured region: a Beaker cache per namespace, made on first use."""
+
+    def __init__(self, settings, timeout):
+        self.settings = settings
+        self.timeout = timeout
+        self._caches = {}
+        self._lock = threading.Lock()
+        self._last_warning = 0.0
+        self._memcached = None  # the client, to see servers it gave up on
+
+    def _namespace_arguments(self):
+        s = self.settings
+        if s.type == "ext:redis":
+            import redis
+
+            # Beaker takes a ready client: one with timeouts, so a hung server costs a
+            # fraction of a second per request instead of a stuck worker.
+            client = redis.StrictRedis.from_url(s.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout)
+            return {"url": client}
+        if s.type == "ext:memcached":
+            import memcache
+            from beaker.ext.memcached import MemcachedNamespaceManager
+
+            self._memcached = MemcachedNamespaceManager.clients.get(
+                ("memcache", s.url), lambda: memcache.Client(s.url.split(";"), socket_timeout=self.timeout, dead_retry=5))
+            return {"url": s.url, "memcache_module": "memcache", "lock_dir": s.lock_dir}
+        if s.type in ("file", "dbm"):
+            return {"data_dir": s.data_dir, "lock_dir": s.lock_dir}
+        return {}
+
+    def cache(self, namespace):
+        try:
+            return self._caches[namespace]
+        except KeyError:
+            pass
+        from beaker.cache import Cache
+
+        with self._lock:
+            if namespace not in self._caches:
+                # Beaker keys its stores by namespace alone (the memory one even across
+                # applications): the region's name keeps two regions apart.
+                self._caches[namespace] = Cache(
+                    "%s:%s" % (self.settings.name, namespace), type=self.settings.type,
+                    expire=self.settings.expire, **self._namespace_arguments())
+            return self._caches[namespace]
+
+    def check(self, action):
+        """Warn about backends that fail without raising: python-memcached answers "not
+        found" for a server it cannot reach, and marks that server dead for a while."""
+        if self._memcached is None:
+            return
+        now = time.time()
+        dead = [str(server) for server in getattr(self._memcached, "servers", ()) if getattr(server, "deaduntil", 0) > now]
+        if dead:
+            self.warn(action, ConnectionError("memcached server unreachable: %s" % ", ".join(dead)))
+
+    def warn(self, action, exc):
+        now = time.monotonic()
+        if now - self._last_warning >= _WARNING_EVERY:
+            self._last_warning = now
+            log.warning(
+                "Cache region %r (%s) failed to %s: %s: %s; serving uncached (next warning in %d s at most)",
+                self.settings.name, self.settings.type, action, type(exc).__name__, exc, _WARNING_EVERY,
+            )
+
+
+class CacheStore:
+    """The regions of an application, with operations that never raise for a backend failure."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.regions = {r.name: Region(r, settings.timeout) for r in settings.regions}
+
+    def region(self, name):
+        name = name or self.settings.default_region
+        try:
+            return self.regions[name]
+        except KeyError:
+            raise ConfigError(
+                "region", name, "no such cache region; configured: %s (beaker.cache.regions)" % ", ".join(self.regions)
+            ) from None
+
+    def get(self, region, namespace, key):
+        """The value stored under ``key``, or MISSING (absent, expired, or backend down).
+
+        Read straight from Beaker's namespace, as its own ``Cache.get`` stores it (a
+        ``(stored, expire, value)`` tuple): one round trip to a network backend instead of
+        Beaker's two ("exists?", then "get").
+        """
+        region = self.region(region)
+        try:
+            manager = region.cache(namespace).namespace
+            manager.acquire_read_lock()
+            try:
+                stored = manager[key.encode("ascii", "backslashreplace")]
+            finally:
+                manager.release_read_lock()
+        except KeyError:
+            stored = None
+        except Exception as exc:
+            region.warn("read %s" % namespace, exc)
+            return MISSING
+        if stored is None:  # python-memcached answers None for a missing key (and a dead server)
+            region.check("read %s" % namespace)
+            return MISSING
+        stored_at, expire, value = stored
+        if expire is not None and time.time() >= stored_at + expire:
+            return MISSING
+        return value
+
+    def put(self, region, namespace, key, value, expire=None):
+        region = self.region(region)
+        try:
+            if expire:
+                region.cache(namespace).put(key, value, expiretime=expire)
+            else:
+                region.cache(namespace).put(key, value)
+            return True
+        except Exception as exc:
+            region.warn("store %s" % namespace, exc)
+            return False
+
+    def remove(self, region, namespace, key):
+        region = self.region(region)
+        try:
+            region.cache(namespace).remove_value(key)
+        except KeyError:
+            pass
+        except Exception as exc:
+            region.warn("remove from %s" % namespace, exc)
+
+    def get_or_create(self, region, namespace, key, create, expire=None):
+        """The cached value, or ``create()`` stored: one creator at a time (Beaker's lock)."""
+        region = self.region(region)
+        created = []
+
+        def creating():
+            created.append(create())
+            return created[-1]
+
+        try:
+            cache = region.cache(namespace)
+            if expire:
+                return cache.get(key, createfunc=creating, expiretime=expire)
+            return cache.get(key, createfunc=creating)
+        except Exception as exc:
+            region.warn("read or store %s" % namespace, exc)
+            return created[-1] if created else create()  # never computed twice for one call
+        finally:
+            if created:
+                region.check("store %s" % namespace)
+
+    def acquire(self, region, namespace, key):
+        """Take the creation lock of ``key``; return what releases it (a no-op when the
+        backend cannot give a lock: the page is then made without one)."""
+        region = self.region(region)
+        try:
+            lock = region.cache(namespace).namespace.get_creation_lock(key)
+            lock.acquire(True)
+        except Exception as exc:
+            region.warn("lock %s" % namespace, exc)
+            return lambda: None
+
+        def release():
+            try:
+                lock.release()
+            except Exception as exc:
+                region.warn("unlock %s" % namespace, exc)
+
+        return release
