@@ -17,6 +17,7 @@ setup(
             "widgets/static/*.*",
             "widgets/static/images/*",
             "widgets/templates/*.kajiki",
+            "widgets/static/gallery/*",
         ],
     },
     install_requires=[
@@ -36,6 +37,8 @@ setup(
         "waitress>=3.0",
         # TurboGears' interactive debugger, used when debug = true.
         "backlash>=0.5",
+        # Thumbnails of the images kept in the database.
+        "Pillow>=10",
     ],
     entry_points={
         "paste.app_factory": ["main = sampleapp.config.middleware:make_app"],

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import types
 import urllib.error
 import urllib.request
@@ -164,5 +165,99 @@ def test_apache_configuration_passes_apache2ctl_t_and_serves_the_export(front, t
             assert headers.get("Accept-Ranges") == "bytes", url  # from the disk, not proxied
             assert headers["Cache-Control"] == app_headers["Cache-Control"], url
             assert headers["Content-Type"] == app_headers["Content-Type"], url
+    finally:
+        subprocess.run([APACHE, "-f", main, "-k", "stop"], capture_output=True)
+
+
+# -- the filesystem cache through the front server ---------------------------------------------
+
+@pytest.fixture
+def fscache_front(tmp_path):
+    """The sample app writing its filesystem cache where nginx (as www-data) can read it."""
+    require(os.path.exists(NGINX), "nginx (Debian package nginx)")
+    readable = readable_directory()
+    cache_dir = os.path.join(readable, "fscache")
+    export_dir = os.path.join(readable, "export")
+    with serving(tmp_path, **{"fscache.dir": cache_dir}) as app:
+        command("export", "-c", app.ini, "-o", export_dir)
+        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", app.url[7:])
+        nginx = start_nginx(str(tmp_path), config)
+        try:
+            yield types.SimpleNamespace(app=app, nginx=nginx, cache=cache_dir, export=export_dir,
+                                        log=os.path.join(str(tmp_path), "nginx-access.log"))
+        finally:
+            nginx.stop()
+            shutil.rmtree(readable)
+
+
+def answered_by(log, path, count):
+    """For the ``count`` requests of ``path`` in nginx's log: "disk" or "application" each.
+
+    nginx logs a request once it has answered it: wait a little for the last lines."""
+    deadline = time.time() + 5
+    while True:
+        with open(log) as f:
+            found = ["disk" if line.split()[2] == "-" else "application" for line in f if line.split()[0] == path]
+        if len(found) >= count or time.time() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def test_filesystem_cache_is_served_by_nginx_even_with_the_application_stopped(fscache_front):
+    front = fscache_front
+    first = fetch(front.nginx.url + "/thumbs/1.png")
+    second = fetch(front.nginx.url + "/thumbs/1.png")
+    assert first[0] == second[0] == 200 and first[2] == second[2]
+    assert first[2].startswith(b"\x89PNG")
+    assert answered_by(front.log, "/thumbs/1.png", 2) == ["application", "disk"]
+    page = fetch(front.nginx.url + "/images")
+    assert fetch(front.nginx.url + "/images")[2] == page[2]
+    assert answered_by(front.log, "/images", 2) == ["application", "disk"]
+    fetch(front.nginx.url + "/thumbs/1.png?size=2")  # a query string: always the application
+    assert answered_by(front.log, "/thumbs/1.png?size=2", 1) == ["application"]
+    front.app.stop()
+    assert fetch(front.nginx.url + "/thumbs/1.png")[2] == first[2]
+    status, headers, body = fetch(front.nginx.url + "/images")
+    assert status == 200 and body == page[2] and headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_after_invalidation_nginx_asks_the_application_again(fscache_front):
+    front = fscache_front
+    fetch(front.nginx.url + "/thumbs/2.png")
+    assert os.path.isfile(os.path.join(front.cache, "thumbs", "2.png"))
+    # A background job with the application's configuration drops the file...
+    job = subprocess.run([sys.executable, "-c", (
+        "from tgext_resources.export import load_application; load_application(%r); "
+        "from tgext_resources import fscache; print(fscache.invalidate('/thumbs/2.png'))") % front.app.ini],
+        capture_output=True, text=True, timeout=120)
+    assert job.returncode == 0, job.stderr
+    assert not os.path.exists(os.path.join(front.cache, "thumbs", "2.png"))
+    # ...so nginx falls through to the application, which writes it again.
+    assert fetch(front.nginx.url + "/thumbs/2.png")[0] == 200
+    fetch(front.nginx.url + "/thumbs/2.png")
+    assert answered_by(front.log, "/thumbs/2.png", 3) == ["application", "application", "disk"]
+
+
+def test_apache_serves_the_filesystem_cache_too(fscache_front, tmp_path):
+    require(os.path.exists(APACHECTL), "Apache (Debian package apache2)")
+    front = fscache_front
+    fetch(front.nginx.url + "/thumbs/3.png")
+    fetch(front.nginx.url + "/images")
+    config = command("webserver-config", "apache", "-c", front.app.ini, "--root", front.export,
+                     "--upstream", front.app.url[7:])
+    port = free_port()
+    main = apache_main_config(str(tmp_path), port, config)
+    check = subprocess.run([APACHECTL, "-t", "-f", main], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    subprocess.run([APACHE, "-f", main, "-k", "start"], check=True, capture_output=True)
+    try:
+        base = "http://127.0.0.1:%d" % port
+        wait_for(base + "/tw2/resources/", subprocess.Popen(["true"]), str(tmp_path / "apache-error.log"))
+        front.app.stop()
+        status, headers, body = fetch(base + "/thumbs/3.png")
+        assert status == 200 and body.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"
+        status, headers, body = fetch(base + "/images")
+        assert status == 200 and b"<h1>Images</h1>" in body
+        assert fetch(base + "/thumbs/3.png?x=1")[0] in (502, 503)  # a query string goes to the (stopped) application
     finally:
         subprocess.run([APACHE, "-f", main, "-k", "stop"], capture_output=True)

@@ -126,3 +126,18 @@ def test_gallery_shows_every_kind_of_widget_with_its_own_files(sample):
     for selector in ("#volume", "#progress", "#action", "#search", "#deadline", "#grid"):
         assert page.html.select_one(selector) is not None, selector
     assert len(resource_links(page.text)) == 27
+
+
+def test_thumbnails_go_to_the_filesystem_cache_and_leave_it_when_the_image_changes(sample, tmp_path):
+    from sampleapp.websetup.schema import picture
+
+    thumb = sample.get("/thumbs/2.png")
+    assert thumb.content_type == "image/png"
+    written = tmp_path / "data" / "fscache" / "thumbs" / "2.png"
+    assert written.read_bytes() == thumb.body
+    sample.get("/images")
+    assert (tmp_path / "data" / "fscache" / "images.html").is_file()
+    sample.post("/replace_image/2", upload_files=[("upload", "new.png", picture(7))])
+    assert not written.exists() and not (tmp_path / "data" / "fscache" / "images.html").exists()
+    again = sample.get("/thumbs/2.png")
+    assert again.body != thumb.body and written.read_bytes() == again.body

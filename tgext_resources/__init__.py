@@ -1,6 +1,8 @@
 """tgext.resources: fast ToscaWidgets 2 resources and caching for TurboGears 2."""
+from . import fscache
 from .configurator import ResourcesConfigMixin
 from .fragments import cached_entity
+from .fscache import fs_cached
 from .pages import cached_template, refresh_page
 from .errors import (
     AggregationError,
@@ -18,6 +20,8 @@ __all__ = [
     "cached_template",
     "cached_entity",
     "refresh_page",
+    "fs_cached",
+    "fscache",
     "ResourcesError",
     "ConfigError",
     "TemplateEngineError",

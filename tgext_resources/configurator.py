@@ -145,6 +145,11 @@ def build_middleware(app, conf):
         options["res_prefix"], ", ".join(options["preferred_rendering_engines"]),
     )
     _setup_cache(middleware, settings, conf.get("package_name"))
+    from . import fscache
+
+    fscache.configure(settings.fscache.dir)
+    if settings.fscache.dir:
+        log.info("Filesystem cache in %s", settings.fscache.dir)
     aggregation = settings.aggregation
     if aggregation.hash:
         from .bundles import Bundles

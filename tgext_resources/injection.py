@@ -30,6 +30,8 @@ PLAN_KEY = "tgext_resources.page_cache"
 REFRESH_KEY = "tgext_resources.refresh"
 REFRESH_AFTER_KEY = "tgext_resources.refresh_after"
 CACHED_PAGE_KEY = "tgext_resources.cached_page"
+# What fs_cached (fscache.py) leaves: a plan with finish(status, headers, final body).
+FSCACHE_KEY = "tgext_resources.fscache"
 INJECTED_PAGE_KEY = "tgext_resources.injected_page"
 _INJECTED_PAGES = 256
 
@@ -110,6 +112,7 @@ class ResourcesMiddleware(TwMiddleware):
             status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)
             plan = environ.pop(PLAN_KEY, None)
             refreshes = environ.pop(REFRESH_AFTER_KEY, None)
+            to_disk = environ.pop(FSCACHE_KEY, None)
             inject = (
                 self.config.inject_resources
                 and core.request_local().get("resources")
@@ -120,7 +123,7 @@ class ResourcesMiddleware(TwMiddleware):
                 # No body to change, but the GET body's length differs from the one announced.
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
                 inject = False
-            if plan is not None or inject or refreshes:
+            if plan is not None or inject or refreshes or to_disk is not None:
                 body = _read(app_iter)
                 stored = snapshots(core.request_local().pop("resources", None))
                 if plan is not None:
@@ -130,6 +133,8 @@ class ResourcesMiddleware(TwMiddleware):
                     headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
                     headers.append(("Content-Length", str(len(body))))
                     self._remember(environ, body)
+                if to_disk is not None:
+                    to_disk.finish(status, headers, body)  # the page as sent, resources included
                 app_iter = [body]
                 if refreshes:
                     self._refresh(refreshes, environ)

@@ -154,6 +154,22 @@ class AggregationSettings:
     )
 
 
+def _parse_fscache_directory(key, value):
+    from .fscache import parse_directory
+
+    return parse_directory(key, value)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileCacheSettings:
+    """``fscache.*``: the filesystem cache the front server reads."""
+
+    dir: str = _key(
+        "fscache.dir", _parse_fscache_directory, None,
+        "Directory fs_cached and fscache.store write to and the front server reads; unset: off.",
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything the extension reads from the configuration, typed."""
@@ -161,11 +177,12 @@ class Settings:
     debug: bool
     resources: ResourcesSettings
     aggregation: AggregationSettings
+    fscache: FileCacheSettings
     cache: object  # caching.CacheSettings: the beaker.cache.* regions
 
 
 #: Each key prefix the extension owns, with the dataclass that parses it.
-SECTIONS = {"resources.": ResourcesSettings, "aggregated_": AggregationSettings}
+SECTIONS = {"resources.": ResourcesSettings, "aggregated_": AggregationSettings, "fscache.": FileCacheSettings}
 
 
 def known_keys():
@@ -210,5 +227,6 @@ def parse_settings(conf):
         debug=parse_bool("debug", conf.get("debug", False)),
         resources=resources,
         aggregation=_parse_section(AggregationSettings, conf),
+        fscache=_parse_section(FileCacheSettings, conf),
         cache=parse_cache_settings(conf, resources.cache_timeout),
     )

@@ -40,6 +40,7 @@ class Site:
         self.bundles = "%s%s/%s/" % (self.prefix, package, aggregation.directory) if aggregation.hash else None
         self.command = command
         self.versioned = VERSIONED_PATH % re.escape(self.prefix).replace("\\/", "/")
+        self.fscache = settings.fscache.dir
 
     @property
     def resources_root(self):
@@ -85,16 +86,7 @@ server {{
         }}
 {bundles}    }}
 
-    location / {{
-        proxy_pass http://{upstream};
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-    }}
-
+{everything_else}
     location @application {{
         proxy_pass http://{upstream};
         proxy_http_version 1.1;
@@ -108,7 +100,48 @@ server {{
         command=site.command, root=site.root, listen=site.listen, prefix=site.prefix,
         charset_types=_CHARSET_TYPES, short=site.short_cache, long=site.long_cache,
         versioned=site.versioned, bundles=bundles, upstream=site.upstream,
+        everything_else=_nginx_fscache(site) if site.fscache else _NGINX_PROXY.format(upstream=site.upstream),
     )
+
+
+_NGINX_PROXY = """\
+    location / {{
+        proxy_pass http://{upstream};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }}
+"""
+
+
+def _nginx_fscache(site):
+    return """\
+    # The filesystem cache (fscache.dir): a file the application wrote there is served from
+    # the disk; a missing one, any query string, any method but GET and HEAD, and hidden
+    # files (writes in progress) go to the application.
+    location / {{
+        root {fscache};
+        error_page 418 = @application;
+        if ($args) {{
+            return 418;
+        }}
+        if ($request_method !~ ^(GET|HEAD)$) {{
+            return 418;
+        }}
+        gzip_static on;
+        gzip_vary on;
+        charset utf-8;
+        charset_types {charset_types};
+        try_files $uri $uri.html $uri/index.html @application;
+
+        location ~ "/\\." {{
+            try_files /.tgext-resources-never @application;
+        }}
+    }}
+""".format(fscache=site.fscache, charset_types=_CHARSET_TYPES)
 
 
 #: Apache modules the VirtualHost needs (Debian: a2enmod these).
@@ -181,21 +214,49 @@ def apache(site):
     # A file not exported (an older version, a widget controller): ask the application.
     RewriteCond {root}%{{REQUEST_URI}} !-f
     RewriteRule "^{prefix_re}(.*)$" "http://{upstream}{prefix}$1" [P,L]
-
+    RewriteRule "^{prefix_re}" - [L]
+{fscache}
     # Everything else: the application.
     ProxyPreserveHost On
-    ProxyPass {prefix} !
-    ProxyPass / http://{upstream}/
-    ProxyPassReverse / http://{upstream}/
     RequestHeader set X-Forwarded-Proto "http"
+    RewriteRule "^/(.*)$" "http://{upstream}/$1" [P,L]
+    ProxyPassReverse / http://{upstream}/
 </VirtualHost>
 """.format(
         command=site.command, modules=" ".join(APACHE_MODULES), root=site.root, listen=site.listen,
         prefix=site.prefix, prefix_re=re.escape(site.prefix).replace("\\/", "/"),
         resources_root=site.resources_root.replace(os.sep, "/"),
         short=site.short_cache, long=site.long_cache, versioned=site.versioned, bundles=bundles,
-        upstream=site.upstream,
+        upstream=site.upstream, fscache=_apache_fscache(site) if site.fscache else "",
     )
+
+
+def _apache_fscache(site):
+    return """
+    # The filesystem cache (fscache.dir): a file the application wrote there is served from
+    # the disk; a missing one, any query string, any method but GET and HEAD, and hidden
+    # files (writes in progress) go to the application.
+    <Directory {fscache}/>
+        Require all granted
+        Options -Indexes
+        AllowOverride None
+        AddCharset utf-8 .css .js .json .svg .txt .xml .html
+    </Directory>
+    RewriteCond %{{REQUEST_METHOD}} ^(GET|HEAD)$
+    RewriteCond %{{QUERY_STRING}} ^$
+    RewriteCond %{{REQUEST_URI}} !/\.
+    RewriteCond {fscache}%{{REQUEST_URI}} -f
+    RewriteRule "^/(.*)$" "{fscache}/$1" [L]
+    RewriteCond %{{REQUEST_METHOD}} ^(GET|HEAD)$
+    RewriteCond %{{QUERY_STRING}} ^$
+    RewriteCond %{{REQUEST_URI}} !/\.
+    RewriteCond {fscache}%{{REQUEST_URI}}.html -f
+    RewriteRule "^/(.*)$" "{fscache}/$1.html" [L]
+    RewriteCond %{{REQUEST_METHOD}} ^(GET|HEAD)$
+    RewriteCond %{{QUERY_STRING}} ^$
+    RewriteCond {fscache}%{{REQUEST_URI}}index.html -f
+    RewriteRule "^/(.*/)?$" "{fscache}/$1index.html" [L]
+""".format(fscache=site.fscache.replace(os.sep, "/"))
 
 
 SERVERS = {"nginx": nginx, "apache": apache}

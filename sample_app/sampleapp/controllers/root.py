@@ -3,12 +3,13 @@ import datetime
 
 from tg import abort, expose, redirect, request, session, validate
 
-from tgext_resources import cached_template, refresh_page
+from tgext_resources import cached_template, fs_cached, fscache, refresh_page
 
 from sampleapp import model
 from sampleapp.controllers.error import ErrorController
 from sampleapp.lib.base import BaseController
 from sampleapp.lib.fragments import render_comment
+from sampleapp.lib.thumbnails import thumbnail
 from sampleapp.widgets import (
     GALLERY_GRID_ROWS,
     ArticleForm,
@@ -95,6 +96,43 @@ class RootController(BaseController):
         render_comment.refresh(comment.id)
         refresh_page("/article/%d" % comment.article_id)
         redirect("/article/%d" % comment.article_id)
+
+    @expose("sampleapp.templates.images")
+    @fs_cached()
+    def images(self):
+        """The images, as thumbnails; this page too is written to the filesystem cache."""
+        images = model.DBSession.query(model.Image).order_by(model.Image.id).all()
+        return dict(page="images", images=images)
+
+    @expose(content_type="image/png")
+    @fs_cached()
+    def thumbs(self, image_id):
+        """/thumbs/<id>.png: made from the database once, then served by the front server
+        from the filesystem cache until the image changes."""
+        image = model.DBSession.get(model.Image, _as_id(image_id))
+        if image is None:
+            abort(404, "No such image")
+        return thumbnail(image.data)
+
+    @expose()
+    def replace_image(self, image_id, upload=None, **kw):
+        """Store a new picture: its thumbnail and the images page are deleted from the
+        filesystem cache, so the next request makes them again."""
+        image = model.DBSession.get(model.Image, _as_id(image_id))
+        if image is None:
+            abort(404, "No such image")
+        data = upload.file.read() if hasattr(upload, "file") else None
+        if not data:
+            redirect("/images")
+        try:
+            thumbnail(data)
+        except Exception:
+            abort(400, "Not an image")
+        image.data = data
+        image.updated = datetime.datetime.now()
+        fscache.invalidate("/thumbs/%d.png" % image.id)
+        fscache.invalidate("/images")
+        redirect("/images")
 
     @expose("sampleapp.templates.new")
     def new(self, **kw):

@@ -21,5 +21,6 @@ def init_model(engine):
 
 
 from sampleapp.model.article import Article, Comment  # noqa: E402
+from sampleapp.model.image import Image  # noqa: E402
 
-__all__ = ["DBSession", "DeclarativeBase", "metadata", "init_model", "Article", "Comment"]
+__all__ = ["DBSession", "DeclarativeBase", "metadata", "init_model", "Article", "Comment", "Image"]

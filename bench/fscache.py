@@ -1,0 +1,60 @@
+"""A thumbnail kept in the database: through nginx from the filesystem cache vs made by the application.
+
+The sample application (``gearbox serve``, production settings) writes ``/thumbs/1.png``
+to its filesystem cache; nginx, with the configuration from ``tgext-resources
+webserver-config``, serves it from there.  wrk (Debian package) loads both, alternating:
+nginx with the file cached, and the application making the thumbnail from the database
+(a query string keeps fs_cached from writing it, so each request renders).
+"""
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+from tests.frontservers import NGINX, readable_directory, start_nginx
+from tests.sample import serving
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = os.environ.get("BENCH_SECONDS", "4")
+
+
+def command(*argv):
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "tgext-resources"), *argv],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def wrk(url):
+    output = subprocess.run(["wrk", "-t2", "-c16", "-d%ss" % SECONDS, url], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))
+
+
+def main():
+    if not shutil.which("wrk") or not os.path.exists(NGINX):
+        sys.exit("fscache needs wrk and nginx (Debian packages wrk, nginx)")
+    directory, readable = tempfile.mkdtemp(), readable_directory()
+    with serving(directory, **{"fscache.dir": os.path.join(readable, "fscache")}) as app:
+        export_dir = os.path.join(readable, "export")
+        command("export", "-c", app.ini, "-o", export_dir)
+        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", app.url[7:])
+        nginx = start_nginx(directory, config)
+        try:
+            urllib.request.urlopen(nginx.url + "/thumbs/1.png").read()  # made once, written to the cache
+            samples = {"application, from the database": [], "nginx, from the filesystem cache": []}
+            for _ in range(ROUNDS):
+                samples["application, from the database"].append(wrk(app.url + "/thumbs/1.png?fresh=1"))
+                samples["nginx, from the filesystem cache"].append(wrk(nginx.url + "/thumbs/1.png"))
+        finally:
+            nginx.stop()
+            shutil.rmtree(readable)
+    baseline = statistics.median(samples["application, from the database"])
+    print("\nThumbnail /thumbs/1.png (16 KB), wrk -t2 -c16, medians of %d rounds" % ROUNDS)
+    for name, values in samples.items():
+        print("  %-34s %9.0f requests/s   %6.2fx" % (name, statistics.median(values), statistics.median(values) / baseline))
+
+
+if __name__ == "__main__":
+    main()
