@@ -46,6 +46,8 @@ setup(
             "Brotli>=1.0",
             "redis>=4",
             "python-memcached>=1.59",
+            # TurboGears' authentication, for the quickstart-shaped stack of bench/minimal.py.
+            "repoze.who>=3",
             "gearbox>=0.5",
             "pytest>=8",
             "WebTest>=3.0",

@@ -3,6 +3,8 @@ from . import fscache
 from .configurator import ResourcesConfigMixin
 from .fragments import cached_entity
 from .fscache import fs_cached
+from .guard import WidgetMutationError
+from .minimal import MinimalModeError
 from .pages import cached_template, refresh_page
 from .errors import (
     AggregationError,
@@ -22,6 +24,8 @@ __all__ = [
     "refresh_page",
     "fs_cached",
     "fscache",
+    "WidgetMutationError",
+    "MinimalModeError",
     "ResourcesError",
     "ConfigError",
     "TemplateEngineError",

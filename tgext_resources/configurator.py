@@ -38,6 +38,12 @@ class ResourcesSettingsComponent(ConfigurationComponent):
 
     id = "tgext_resources.settings"
 
+    def on_bind(self, configurator):
+        from .minimal import wrapper_class
+
+        # Injected only into applications with minimal_mode on (it asks their configuration).
+        configurator.register_application_wrapper(wrapper_class(), after=True)
+
     def get_actions(self):
         return (
             BeforeConfigConfigurationAction(self._parse),
@@ -45,6 +51,14 @@ class ResourcesSettingsComponent(ConfigurationComponent):
         )
 
     def _parse(self, conf, app):
+        from .minimal import switch_off
+        from .settings import parse_bool
+
+        # Before the other components read their keys: error and slow-request tracing copy
+        # their options in this same step, right after this one.
+        if parse_bool("minimal_mode", conf.get("minimal_mode", False)):
+            switch_off(conf)
+            conf["tgext_resources.minimal_mode"] = True
         conf[SETTINGS_KEY] = parse_settings(conf)
 
     def _setup_validation(self, conf, app):
@@ -144,6 +158,12 @@ def build_middleware(app, conf):
         "ToscaWidgets 2 resources under %s, widget templates rendered with %s",
         options["res_prefix"], ", ".join(options["preferred_rendering_engines"]),
     )
+    if settings.guard.enabled:
+        from .guard import install
+
+        install()
+        middleware.guarded = True
+        log.info("Widget statelessness guard on: a request that changes a shared widget fails")
     _setup_cache(middleware, settings, conf.get("package_name"))
     from . import fscache
 

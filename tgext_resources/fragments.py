@@ -21,7 +21,7 @@ import hashlib
 
 from markupsafe import Markup
 
-from .injection import register, snapshots
+from .injection import ResourceList, register, snapshots
 from .pages import current_store
 
 
@@ -53,7 +53,7 @@ def _render(func, args, kwargs):
 
     local = core.request_local()
     outer = local.get("resources")
-    local["resources"] = []
+    local["resources"] = ResourceList()
     try:
         value = func(*args, **kwargs)
         needed = snapshots(local["resources"])

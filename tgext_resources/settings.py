@@ -171,10 +171,33 @@ class FileCacheSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class ModeSettings:
+    """``minimal_mode``: the costly TurboGears components switched off (see minimal.py)."""
+
+    minimal: bool = _key(
+        "minimal_mode", parse_bool, False,
+        "Switch off the TurboGears components that cost the most per request.",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class GuardSettings:
+    """``guard.*``: the widget statelessness guard (see guard.py)."""
+
+    enabled: bool = _key(
+        "guard.enabled", parse_bool, None,
+        "Raise WidgetMutationError when a request changes a widget shared by all requests; "
+        "unset: on when debug is true.",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything the extension reads from the configuration, typed."""
 
     debug: bool
+    mode: ModeSettings
+    guard: GuardSettings
     resources: ResourcesSettings
     aggregation: AggregationSettings
     fscache: FileCacheSettings
@@ -182,7 +205,13 @@ class Settings:
 
 
 #: Each key prefix the extension owns, with the dataclass that parses it.
-SECTIONS = {"resources.": ResourcesSettings, "aggregated_": AggregationSettings, "fscache.": FileCacheSettings}
+SECTIONS = {
+    "resources.": ResourcesSettings,
+    "aggregated_": AggregationSettings,
+    "fscache.": FileCacheSettings,
+    "minimal_": ModeSettings,
+    "guard.": GuardSettings,
+}
 
 
 def known_keys():
@@ -223,8 +252,14 @@ def parse_settings(conf):
 
     _reject_unknown_keys(conf)
     resources = _parse_section(ResourcesSettings, conf)
+    guard = _parse_section(GuardSettings, conf)
+    debug = parse_bool("debug", conf.get("debug", False))
+    if guard.enabled is None:
+        guard = GuardSettings(enabled=debug)
     return Settings(
-        debug=parse_bool("debug", conf.get("debug", False)),
+        debug=debug,
+        mode=_parse_section(ModeSettings, conf),
+        guard=guard,
         resources=resources,
         aggregation=_parse_section(AggregationSettings, conf),
         fscache=_parse_section(FileCacheSettings, conf),

@@ -72,8 +72,9 @@ class RootController(BaseController):
         if article is None:
             abort(404, "No such article")
         article.comments.append(model.Comment(author=author, text=text))
-        session["author"] = author  # greets the writer on the pages that are not shared
-        session.save()
+        if session:  # false in minimal mode, where sessions are off
+            session["author"] = author  # greets the writer on the pages that are not shared
+            session.save()
         refresh_page("/article/%d" % article.id)
         redirect("/article/%d" % article.id)
 
@@ -83,7 +84,7 @@ class RootController(BaseController):
         comment = model.DBSession.get(model.Comment, _as_id(comment_id))
         if comment is None:
             abort(404, "No such comment")
-        return dict(page="edit", comment=comment, form=CommentForm, author=session.get("author"))
+        return dict(page="edit", comment=comment, form=CommentForm, author=session.get("author") if session else None)
 
     @expose()
     def save_comment(self, comment_id, author, text, **kw):
@@ -137,7 +138,8 @@ class RootController(BaseController):
     @expose("sampleapp.templates.new")
     def new(self, **kw):
         """The form for a new article (shown again, with its errors, when validation fails)."""
-        return dict(page="new", form=ArticleForm, errors=request.validation.errors, author=session.get("author"))
+        return dict(page="new", form=ArticleForm, errors=request.validation.errors,
+                    author=session.get("author") if session else None)
 
     @expose()
     @validate(form=ArticleForm, error_handler=new)

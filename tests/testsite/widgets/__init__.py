@@ -1,8 +1,25 @@
 """Widgets of the test site: one of its own with JS, CSS and an image, and real third-party ones."""
 import tw2.core as twc
 import tw2.forms as twf
-from tw2.jqplugins.ui import DatePickerWidget, DialogWidget
+from tw2.jqplugins import ui
 from tw2.jquery import jquery_js
+
+
+class CopyResourcesFirst:
+    """tw2.jqplugins.ui widgets append to their class's resources list in prepare(): copy it
+    to the per-request instance first (the widget statelessness guard refuses otherwise)."""
+
+    def prepare(self):
+        self.safe_modify("resources")
+        super().prepare()
+
+
+class DatePickerWidget(CopyResourcesFirst, ui.DatePickerWidget):
+    pass
+
+
+class DialogWidget(CopyResourcesFirst, ui.DialogWidget):
+    pass
 
 badge_css = twc.CSSLink(modname=__name__, filename="static/badge.css")
 badge_js = twc.JSLink(modname=__name__, filename="static/badge.js", resources=[jquery_js])
