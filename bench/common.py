@@ -52,9 +52,9 @@ def compare(cases, rounds=7, seconds=0.5, warmup=20):
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def paired_overhead(call, baseline, calls=1500, warmup=50):
-    """How much slower ``call`` is than ``baseline``, in percent, from alternating single
-    calls (drift and noise hit both alike); medians of the per-call times."""
+def paired_times(call, baseline, calls=1500, warmup=50):
+    """Median time per call of ``call`` and of ``baseline``, from alternating single calls
+    (drift and noise hit both alike)."""
     for _ in range(warmup):
         call()
         baseline()
@@ -64,7 +64,13 @@ def paired_overhead(call, baseline, calls=1500, warmup=50):
             start = time.perf_counter()
             function()
             times[function].append(time.perf_counter() - start)
-    return (statistics.median(times[call]) / statistics.median(times[baseline]) - 1) * 100
+    return statistics.median(times[call]), statistics.median(times[baseline])
+
+
+def paired_overhead(call, baseline, calls=1500, warmup=50):
+    """How much slower ``call`` is than ``baseline``, in percent (see paired_times)."""
+    measured, reference = paired_times(call, baseline, calls, warmup)
+    return (measured / reference - 1) * 100
 
 
 def report(title, rates, baseline):

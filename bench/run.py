@@ -1,22 +1,33 @@
-"""Run the benchmarks: ``python3 dev.py bench [name ...]`` (names: the modules of bench/)."""
-import importlib
-import logging
+"""Run the benchmarks: ``python3 dev.py bench [name ...]`` (names: the modules of bench/).
+
+Each runs in a process of its own: ToscaWidgets and Beaker keep process-wide state (resource
+registries, memory caches) that one benchmark must not leave to the next.
+"""
 import os
 import pkgutil
+import subprocess
 import sys
-import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+RUNNER = """
+import logging, warnings
+logging.disable(logging.WARNING)  # start-up chatter of the applications built
+warnings.simplefilter("ignore", DeprecationWarning)
+import importlib
+importlib.import_module("bench.%s").main()
+"""
 
 
 def main(names):
-    logging.disable(logging.WARNING)  # start-up chatter of the applications built
-    warnings.simplefilter("ignore", DeprecationWarning)
     available = sorted(m.name for m in pkgutil.iter_modules([HERE]) if m.name not in ("common", "run", "__init__"))
+    failed = []
     for name in names or available:
         if name not in available:
             sys.exit("unknown benchmark %r; available: %s" % (name, ", ".join(available)))
-        importlib.import_module("bench.%s" % name).main()
+        if subprocess.call([sys.executable, "-c", RUNNER % name], cwd=os.path.dirname(HERE)) != 0:
+            failed.append(name)
+    if failed:
+        sys.exit("failed: %s" % ", ".join(failed))
 
 
 if __name__ == "__main__":

@@ -225,12 +225,18 @@ class CacheStore:
         return value
 
     def put(self, region, namespace, key, value, expire=None):
+        """Store ``value`` under ``key`` for ``expire`` seconds (default: the region's), in
+        the form Beaker's ``Cache.put`` writes, straight to its namespace."""
         region = self.region(region)
         try:
-            if expire:
-                region.cache(namespace).put(key, value, expiretime=expire)
-            else:
-                region.cache(namespace).put(key, value)
+            cache = region.cache(namespace)
+            expire = expire or cache.expiretime
+            manager = cache.namespace
+            manager.acquire_write_lock()
+            try:
+                manager.set_value(key.encode("ascii", "backslashreplace"), (time.time(), expire, value), expiretime=expire)
+            finally:
+                manager.release_write_lock()
             return True
         except Exception as exc:
             region.warn("store %s" % namespace, exc)
@@ -267,15 +273,19 @@ class CacheStore:
                 region.check("store %s" % namespace)
 
     def acquire(self, region, namespace, key):
-        """Take the creation lock of ``key``; return what releases it (a no-op when the
-        backend cannot give a lock: the page is then made without one)."""
+        """Take the creation lock of ``key``.  Returns what releases it (a no-op when the
+        backend cannot give a lock: the page is then made without one), and whether this
+        had to wait for another holder (then the value may be there now)."""
         region = self.region(region)
+        waited = False
         try:
             lock = region.cache(namespace).namespace.get_creation_lock(key)
-            lock.acquire(True)
+            if not lock.acquire(False):
+                waited = True
+                lock.acquire(True)
         except Exception as exc:
             region.warn("lock %s" % namespace, exc)
-            return lambda: None
+            return (lambda: None), True
 
         def release():
             try:
@@ -283,4 +293,4 @@ class CacheStore:
             except Exception as exc:
                 region.warn("unlock %s" % namespace, exc)
 
-        return release
+        return release, waited

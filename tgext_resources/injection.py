@@ -33,7 +33,8 @@ REFRESH_AFTER_KEY = "tgext_resources.refresh_after"
 CACHED_PAGE_KEY = "tgext_resources.cached_page"
 # What fs_cached (fscache.py) leaves: a plan with finish(status, headers, final body).
 FSCACHE_KEY = "tgext_resources.fscache"
-INJECTED_PAGE_KEY = "tgext_resources.injected_page"
+# Where this middleware puts itself, for the page cache to find the injected pages it kept.
+MIDDLEWARE_KEY = "tgext_resources.middleware"
 _INJECTED_PAGES = 256
 
 #: The cache store of the application built last (for code running outside a request).
@@ -111,7 +112,7 @@ class ResourcesMiddleware(TwMiddleware):
         return response(environ, start_response)
 
     def _respond(self, app, environ, start_response):
-        environ["tgext_resources.middleware"] = self
+        environ[MIDDLEWARE_KEY] = self
         plan = None
         try:
             status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)

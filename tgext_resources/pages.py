@@ -28,9 +28,11 @@ import uuid
 import tg
 from tg.decorators import Decoration
 from tg.i18n import get_lang
+from tw2.core import core
 
+from . import injection
 from .caching import MISSING
-from .injection import CACHED_PAGE_KEY, PLAN_KEY, REFRESH_AFTER_KEY, REFRESH_KEY, register
+from .injection import CACHED_PAGE_KEY, MIDDLEWARE_KEY, PLAN_KEY, REFRESH_AFTER_KEY, REFRESH_KEY, register
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +44,6 @@ DECORATED = []
 
 def current_store():
     """The CacheStore of the application serving this request (or built last)."""
-    from tw2.core import core
-
-    from . import injection
-
     middleware = core.request_local().get("middleware")
     store = getattr(middleware, "cache_store", None)
     return store if store is not None else injection.LAST_CACHE_STORE
@@ -199,7 +197,7 @@ class _Entry:
         response = tg.response._current_obj()
         for name, value in self.headers:
             response.headers[name] = value
-        middleware = environ.get("tgext_resources.middleware")
+        middleware = environ.get(MIDDLEWARE_KEY)
         injected = middleware.injected_page(self.page_id, environ.get("SCRIPT_NAME", "")) if middleware else None
         if injected is not None:
             return injected  # injected already, here: the middleware has nothing to add
@@ -242,8 +240,10 @@ class _Plan:
             entry = self._get()
             if entry is not None:
                 return entry
-        self._release = self.store.acquire(self.decorator.region, self.decorator.namespace, self.key)
-        return None if self.refreshing else self._get()  # made while this thread waited?
+        self._release, waited = self.store.acquire(self.decorator.region, self.decorator.namespace, self.key)
+        if waited and not self.refreshing:
+            return self._get()  # another request made it while this one waited for the lock
+        return None
 
     def release(self):
         if self._release is not None:

@@ -61,6 +61,10 @@ class Registry:
         it may be cached forever.
         """
         name = (filename or "").strip("/")
+        # tw2.jquery registers its directory again each time a page displays it: known
+        # names return at once, without the checks or the lock.
+        if (modname, name) in self._files or (name in self._dirs.get(modname, ()) and not immutable):
+            return
         try:
             split_filename(name)
         except UnsafePathError:
