@@ -43,10 +43,12 @@ DECORATED = []
 
 
 def current_store():
-    """The CacheStore of the application serving this request (or built last)."""
+    """The CacheStore of the application serving this request; outside any request, that of
+    the application built last (a background job); None for an application without one."""
     middleware = core.request_local().get("middleware")
-    store = getattr(middleware, "cache_store", None)
-    return store if store is not None else injection.LAST_CACHE_STORE
+    if middleware is not None:
+        return getattr(middleware, "cache_store", None)
+    return injection.LAST_CACHE_STORE
 
 
 def _arguments(signature, args, kwargs):
