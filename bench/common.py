@@ -3,7 +3,11 @@
 These machines are noisy and absolute timings drift; what a benchmark here reports is
 the ratio between cases measured in the same run, round after round.
 """
+import os
+import re
 import statistics
+import subprocess
+import sys
 import time
 
 from webob import Request
@@ -79,3 +83,17 @@ def report(title, rates, baseline):
     width = max(len(name) for name in rates)
     for name, value in rates.items():
         print("  %-*s %10.0f /s   %5.2fx %s" % (width, name, value, value / rates[baseline], baseline))
+
+
+def command(*argv):
+    """Run the ``tgext-resources`` command installed next to this interpreter; its stdout."""
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "tgext-resources"), *argv],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def wrk(url, seconds=None):
+    """Requests per second wrk (Debian package) sustains on ``url``: 2 threads, 16 connections,
+    ``BENCH_SECONDS`` seconds (4 unless set)."""
+    seconds = seconds or os.environ.get("BENCH_SECONDS", "4")
+    output = subprocess.run(["wrk", "-t2", "-c16", "-d%ss" % seconds, url], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))

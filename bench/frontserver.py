@@ -7,29 +7,17 @@ alternating between the two servers round after round; nginx's access log then t
 many of those requests reached Python.
 """
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 
 from tests.apps import resource_links
+from bench.common import command, wrk
 from tests.frontservers import NGINX, readable_directory, start_nginx
 from tests.sample import serving
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECONDS = os.environ.get("BENCH_SECONDS", "4")
-
-
-def command(*argv):
-    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "tgext-resources"), *argv],
-                          capture_output=True, text=True, check=True).stdout
-
-
-def wrk(url):
-    output = subprocess.run(["wrk", "-t2", "-c16", "-d%ss" % SECONDS, url], capture_output=True, text=True, check=True).stdout
-    return float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))
 
 
 def main():

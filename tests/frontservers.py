@@ -1,4 +1,5 @@
 """Real front servers for the tests and benchmarks: nginx and Apache run from a temporary directory."""
+import contextlib
 import os
 import shutil
 import subprocess
@@ -72,3 +73,20 @@ def apache_main_config(directory, port, site_conf):
     with open(main, "w") as f:
         f.write("\n".join(lines + ["Include %s" % site]) + "\n")
     return main
+
+
+@contextlib.contextmanager
+def running_apache(directory, site_conf):
+    """Apache on a free port with ``site_conf`` as its only site, once ``apache2ctl -t``
+    accepts the configuration: yields its base URL, stops it afterwards."""
+    port = free_port()
+    main = apache_main_config(directory, port, site_conf)
+    check = subprocess.run([APACHECTL, "-t", "-f", main], capture_output=True, text=True)
+    assert check.returncode == 0 and "Syntax OK" in check.stderr + check.stdout, check.stderr
+    subprocess.run([APACHE, "-f", main, "-k", "start"], check=True, capture_output=True)
+    try:
+        base = "http://127.0.0.1:%d" % port
+        wait_for(base + "/tw2/resources/", subprocess.Popen(["true"]), os.path.join(directory, "apache-error.log"))
+        yield base
+    finally:
+        subprocess.run([APACHE, "-f", main, "-k", "stop"], capture_output=True)

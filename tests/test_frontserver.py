@@ -13,8 +13,8 @@ import pytest
 
 from tests.apps import css_references, resource_links
 from tests.conftest import require
-from tests.frontservers import APACHE, APACHECTL, NGINX, apache_main_config, readable_directory, start_nginx
-from tests.sample import free_port, serving, wait_for
+from tests.frontservers import APACHECTL, NGINX, readable_directory, running_apache, start_nginx
+from tests.sample import serving
 
 BIN = os.path.dirname(sys.executable)
 
@@ -149,15 +149,7 @@ def test_apache_configuration_passes_apache2ctl_t_and_serves_the_export(front, t
     require(os.path.exists(APACHECTL), "Apache (Debian package apache2)")
     config = command("webserver-config", "apache", "-c", front.app.ini, "--root", front.export,
                      "--upstream", front.app.url[7:])
-    port = free_port()
-    main = apache_main_config(str(tmp_path), port, config)
-    check = subprocess.run([APACHECTL, "-t", "-f", main], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    assert "Syntax OK" in check.stderr + check.stdout
-    subprocess.run([APACHE, "-f", main, "-k", "start"], check=True, capture_output=True)
-    try:
-        base = "http://127.0.0.1:%d" % port
-        wait_for(base + "/tw2/resources/", subprocess.Popen(["true"]), str(tmp_path / "apache-error.log"))
+    with running_apache(str(tmp_path), config) as base:
         for url in page_resources(front.nginx.url, "/gallery"):
             status, headers, body = fetch(base + url)
             app_headers, app_body = fetch(front.app.url + url)[1:]
@@ -165,8 +157,6 @@ def test_apache_configuration_passes_apache2ctl_t_and_serves_the_export(front, t
             assert headers.get("Accept-Ranges") == "bytes", url  # from the disk, not proxied
             assert headers["Cache-Control"] == app_headers["Cache-Control"], url
             assert headers["Content-Type"] == app_headers["Content-Type"], url
-    finally:
-        subprocess.run([APACHE, "-f", main, "-k", "stop"], capture_output=True)
 
 
 # -- the filesystem cache through the front server ---------------------------------------------
@@ -245,19 +235,10 @@ def test_apache_serves_the_filesystem_cache_too(fscache_front, tmp_path):
     fetch(front.nginx.url + "/images")
     config = command("webserver-config", "apache", "-c", front.app.ini, "--root", front.export,
                      "--upstream", front.app.url[7:])
-    port = free_port()
-    main = apache_main_config(str(tmp_path), port, config)
-    check = subprocess.run([APACHECTL, "-t", "-f", main], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    subprocess.run([APACHE, "-f", main, "-k", "start"], check=True, capture_output=True)
-    try:
-        base = "http://127.0.0.1:%d" % port
-        wait_for(base + "/tw2/resources/", subprocess.Popen(["true"]), str(tmp_path / "apache-error.log"))
+    with running_apache(str(tmp_path), config) as base:
         front.app.stop()
         status, headers, body = fetch(base + "/thumbs/3.png")
         assert status == 200 and body.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"
         status, headers, body = fetch(base + "/images")
         assert status == 200 and b"<h1>Images</h1>" in body
         assert fetch(base + "/thumbs/3.png?x=1")[0] in (502, 503)  # a query string goes to the (stopped) application
-    finally:
-        subprocess.run([APACHE, "-f", main, "-k", "stop"], capture_output=True)

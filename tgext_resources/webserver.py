@@ -57,6 +57,7 @@ def nginx(site):
             try_files $uri @application;
         }}
 """.format(bundles=site.bundles, long=site.long_cache)
+    proxy = _NGINX_PROXY_DIRECTIVES.format(upstream=site.upstream)
     return """\
 # tgext.resources: nginx server block, written by
 #   {command}
@@ -88,24 +89,19 @@ server {{
 
 {everything_else}
     location @application {{
-        proxy_pass http://{upstream};
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-    }}
+{proxy}    }}
 }}
 """.format(
         command=site.command, root=site.root, listen=site.listen, prefix=site.prefix,
         charset_types=_CHARSET_TYPES, short=site.short_cache, long=site.long_cache,
-        versioned=site.versioned, bundles=bundles, upstream=site.upstream,
-        everything_else=_nginx_fscache(site) if site.fscache else _NGINX_PROXY.format(upstream=site.upstream),
+        versioned=site.versioned, bundles=bundles, proxy=proxy,
+        everything_else=_nginx_fscache(site) if site.fscache else "    location / {\n%s    }\n" % proxy,
     )
 
 
-_NGINX_PROXY = """\
-    location / {{
+# How nginx hands a request to the application: keep-alive connections to the upstream,
+# and the client's host, address and scheme passed on for the application's URLs and logs.
+_NGINX_PROXY_DIRECTIVES = """\
         proxy_pass http://{upstream};
         proxy_http_version 1.1;
         proxy_set_header Connection "";
@@ -113,7 +109,6 @@ _NGINX_PROXY = """\
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
-    }}
 """
 
 
