@@ -91,9 +91,9 @@ def command(*argv):
                           capture_output=True, text=True, check=True).stdout
 
 
-def wrk(url, seconds=None):
+def wrk(url):
     """Requests per second wrk (Debian package) sustains on ``url``: 2 threads, 16 connections,
     ``BENCH_SECONDS`` seconds (4 unless set)."""
-    seconds = seconds or os.environ.get("BENCH_SECONDS", "4")
+    seconds = os.environ.get("BENCH_SECONDS", "4")
     output = subprocess.run(["wrk", "-t2", "-c16", "-d%ss" % seconds, url], capture_output=True, text=True, check=True).stdout
     return float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))
