@@ -40,3 +40,19 @@ class MappingError(ResourcesError, ValueError):
 
 class BundleError(ResourcesError):
     """``aggregated_hash`` points at bundles the application cannot use; start-up stops."""
+
+
+class ExportError(ResourcesError):
+    """``tgext-resources export`` cannot be done; the message says why."""
+
+
+class WebServerConfigError(ResourcesError):
+    """The front-server configuration cannot be written as asked."""
+
+
+class WidgetMutationError(ResourcesError, RuntimeError):
+    """A request changed a widget shared by all requests (raised in development only)."""
+
+
+class MinimalModeError(ResourcesError):
+    """A request used a TurboGears feature that ``minimal_mode = true`` switches off."""

@@ -17,7 +17,7 @@ import os
 
 from .aggregation import compressed_siblings, prepare, request_context
 from .atomic import write_atomic
-from .errors import ResourcesError
+from .errors import ExportError, ResourcesError
 from .locate import resource_file
 from .publisher import REGISTRY
 from .versioning import VERSIONS
@@ -25,10 +25,6 @@ from .versioning import VERSIONS
 # Types that compress; images and fonts are compressed already.
 COMPRESSIBLE = (".js", ".css", ".svg", ".json", ".txt", ".html", ".xml", ".map", ".ico", ".eot", ".ttf", ".otf")
 _SKIPPED_DIRECTORIES = ("__pycache__",)
-
-
-class ExportError(ResourcesError):
-    """The export cannot be done; the message says why."""
 
 
 @dataclasses.dataclass

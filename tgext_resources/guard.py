@@ -24,7 +24,7 @@ import threading
 from tw2.core import core
 
 from .declared import subclasses
-from .errors import ResourcesError
+from .errors import WidgetMutationError
 
 #: The request-local key saying "this request is guarded" (set by the middleware).
 GUARDED_REQUEST = "tgext_resources.guarded"
@@ -33,10 +33,6 @@ _FRESH = "tgext_resources.fresh_widgets"
 _installed = False
 _install_lock = threading.Lock()
 _building = threading.local()  # depth of widget class creation in this thread
-
-
-class WidgetMutationError(ResourcesError, RuntimeError):
-    """A request changed a widget shared by all requests (raised in development only)."""
 
 
 def _guarded_now(cls):

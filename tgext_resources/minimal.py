@@ -27,7 +27,7 @@ Widget resources, bundles, caching and the filesystem cache keep working.
 """
 import logging
 
-from .errors import ResourcesError
+from .errors import MinimalModeError
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,6 @@ SWITCHED_OFF = {
     "debug": False,
     "auto_reload_templates": False,
 }
-
-
-class MinimalModeError(ResourcesError):
-    """A request used a TurboGears feature that ``minimal_mode = true`` switches off."""
 
 
 def switch_off(conf):

@@ -10,16 +10,12 @@ import os
 import re
 import shlex
 
-from .errors import ResourcesError
+from .errors import WebServerConfigError
 
 # Types whose Content-Type carries "; charset=utf-8", as the publisher sends them.
 _CHARSET_TYPES = "text/css text/plain text/xml application/javascript application/json application/xml image/svg+xml"
 _UPSTREAM_RE = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$")
 VERSIONED_PATH = r"^%s[^/]+/v[0-9a-f]{12}/"
-
-
-class WebServerConfigError(ResourcesError):
-    """The front-server configuration cannot be written as asked."""
 
 
 class Site:
