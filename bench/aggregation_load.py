@@ -9,13 +9,12 @@ round, and the medians compared.  Two pages: ``/`` (about 10 resources) and ``/g
 """
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import warnings
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.sample import ROOT, serving
+from tests.sample import aggregate, serving
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 PAGES = ["/", "/gallery"]
@@ -23,16 +22,6 @@ CONDITIONS = {
     "100 ms": {"latency": 100, "downloadThroughput": -1, "uploadThroughput": -1},
     "100 ms, 20 Mbit/s": {"latency": 100, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8},
 }
-
-
-def aggregate():
-    command = os.path.join(os.path.dirname(sys.executable), "tgext-resources")
-    output = os.path.join(ROOT, "sample_app", "sampleapp", "public", "aggregated")
-    result = subprocess.run(
-        [command, "aggregate", "-d", "SampleApp", "--package", "sampleapp", "-o", output],
-        capture_output=True, text=True, check=True,
-    )
-    return result.stdout.splitlines()[-1].split(" = ")[1]
 
 
 def load(browser, url, conditions):

@@ -7,7 +7,6 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import time
 
 from webob import Request
@@ -83,12 +82,6 @@ def report(title, rates, baseline):
     width = max(len(name) for name in rates)
     for name, value in rates.items():
         print("  %-*s %10.0f /s   %5.2fx %s" % (width, name, value, value / rates[baseline], baseline))
-
-
-def command(*argv):
-    """Run the ``tgext-resources`` command installed next to this interpreter; its stdout."""
-    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "tgext-resources"), *argv],
-                          capture_output=True, text=True, check=True).stdout
 
 
 def wrk(url):

@@ -11,11 +11,11 @@ import shutil
 import statistics
 import sys
 import tempfile
+import urllib.request
 
+from bench.common import wrk
 from tests.apps import resource_links
-from bench.common import command, wrk
-from tests.frontservers import NGINX, readable_directory, start_nginx
-from tests.sample import serving
+from tests.frontservers import NGINX, behind_nginx
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
@@ -23,26 +23,16 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 def main():
     if not shutil.which("wrk") or not os.path.exists(NGINX):
         sys.exit("frontserver needs wrk and nginx (Debian packages wrk, nginx)")
-    import urllib.request
-
-    directory = tempfile.mkdtemp()
-    export_dir = readable_directory()
-    with serving(directory) as app:
-        command("export", "-c", app.ini, "-o", export_dir)
-        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", app.url[7:])
-        nginx = start_nginx(directory, config)
-        try:
-            page = urllib.request.urlopen(app.url + "/").read().decode("utf-8")
+    with tempfile.TemporaryDirectory() as directory:
+        with behind_nginx(directory) as front:
+            page = urllib.request.urlopen(front.app.url + "/").read().decode("utf-8")
             jquery = [u for u in resource_links(page) if u.endswith("/jquery.js")][0]
             samples = {"application (waitress)": [], "nginx": []}
             for _ in range(ROUNDS):
-                samples["application (waitress)"].append(wrk(app.url + jquery))
-                samples["nginx"].append(wrk(nginx.url + jquery))
-        finally:
-            nginx.stop()
-            shutil.rmtree(export_dir)
-    with open(os.path.join(directory, "nginx-access.log")) as f:
-        lines = [line.split() for line in f if line.startswith(jquery + " ")]
+                samples["application (waitress)"].append(wrk(front.app.url + jquery))
+                samples["nginx"].append(wrk(front.nginx.url + jquery))
+        with open(front.log) as f:  # complete once nginx has stopped
+            lines = [line.split() for line in f if line.startswith(jquery + " ")]
     to_python = sum(1 for line in lines if line[2] != "-")
     application = statistics.median(samples["application (waitress)"])
     print("\njquery.js (248 KB, versioned URL) over HTTP, wrk -t2 -c16, medians of %d rounds" % ROUNDS)

@@ -13,9 +13,8 @@ import sys
 import tempfile
 import urllib.request
 
-from bench.common import command, wrk
-from tests.frontservers import NGINX, readable_directory, start_nginx
-from tests.sample import serving
+from bench.common import wrk
+from tests.frontservers import NGINX, behind_nginx
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
@@ -23,21 +22,12 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 def main():
     if not shutil.which("wrk") or not os.path.exists(NGINX):
         sys.exit("fscache needs wrk and nginx (Debian packages wrk, nginx)")
-    directory, readable = tempfile.mkdtemp(), readable_directory()
-    with serving(directory, **{"fscache.dir": os.path.join(readable, "fscache")}) as app:
-        export_dir = os.path.join(readable, "export")
-        command("export", "-c", app.ini, "-o", export_dir)
-        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", app.url[7:])
-        nginx = start_nginx(directory, config)
-        try:
-            urllib.request.urlopen(nginx.url + "/thumbs/1.png").read()  # made once, written to the cache
-            samples = {"application, from the database": [], "nginx, from the filesystem cache": []}
-            for _ in range(ROUNDS):
-                samples["application, from the database"].append(wrk(app.url + "/thumbs/1.png?fresh=1"))
-                samples["nginx, from the filesystem cache"].append(wrk(nginx.url + "/thumbs/1.png"))
-        finally:
-            nginx.stop()
-            shutil.rmtree(readable)
+    with tempfile.TemporaryDirectory() as directory, behind_nginx(directory, fscache=True) as front:
+        urllib.request.urlopen(front.nginx.url + "/thumbs/1.png").read()  # made once, written to the cache
+        samples = {"application, from the database": [], "nginx, from the filesystem cache": []}
+        for _ in range(ROUNDS):
+            samples["application, from the database"].append(wrk(front.app.url + "/thumbs/1.png?fresh=1"))
+            samples["nginx, from the filesystem cache"].append(wrk(front.nginx.url + "/thumbs/1.png"))
     baseline = statistics.median(samples["application, from the database"])
     print("\nThumbnail /thumbs/1.png (16 KB), wrk -t2 -c16, medians of %d rounds" % ROUNDS)
     for name, values in samples.items():

@@ -3,7 +3,14 @@ import os
 
 import pytest
 
-from tests import apps
+from tests import apps, distributions
+
+
+@pytest.fixture(autouse=True)
+def installed_for_one_test():
+    """Distributions a test installs are uninstalled once it ends (see tests/distributions.py)."""
+    yield
+    distributions.forget()
 
 
 @pytest.fixture
@@ -39,19 +46,9 @@ def require(condition, what):
 @pytest.fixture(scope="session")
 def sample_aggregation():
     """Run `tgext-resources aggregate` for the sample app, as its README says; return the hash."""
-    import subprocess
-    import sys
+    from tests.sample import aggregate
 
-    from tests.sample import ROOT
-
-    command = os.path.join(os.path.dirname(sys.executable), "tgext-resources")
-    output = os.path.join(ROOT, "sample_app", "sampleapp", "public", "aggregated")
-    result = subprocess.run(
-        [command, "aggregate", "-d", "SampleApp", "--package", "sampleapp", "-o", output],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()[-1].split(" = ")[1]
+    return aggregate()
 
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -2,7 +2,10 @@
 
 They are what pip would leave behind (METADATA with Requires-Dist, entry_points.txt), so
 importlib.metadata and the aggregate command see them as any installed widget library.
+They stay installed for one test (conftest calls ``forget()`` after each), or for the block
+of ``importable()`` when a wider fixture needs them.
 """
+import contextlib
 import importlib
 import itertools
 import os
@@ -10,15 +13,18 @@ import sys
 import textwrap
 
 _counter = itertools.count()
+_FOR_ONE_TEST = []  # the directories install() put on sys.path itself
 
 
 def unique(name):
-    """``name`` with a suffix no other test uses (module names live for the whole process)."""
+    """``name`` with a suffix no other test uses (what is registered under a module name, tw2's
+    widgets and the publisher's resources, lives for the whole process)."""
     return "%s%d" % (name, next(_counter))
 
 
 def install(root, name, files, requires=(), widgets=None, aggregation_filter=None):
-    """Write distribution ``name`` into directory ``root`` and make it importable.
+    """Write distribution ``name`` into directory ``root`` and make it importable (until the
+    test ends, or the block of ``importable(root)`` when called inside one).
 
     ``files``: {relative path: text or bytes}; ``widgets``: the ``tw2.widgets`` entry point
     target; ``aggregation_filter``: the ``resource_aggregation_filter`` target.
@@ -46,5 +52,36 @@ def install(root, name, files, requires=(), widgets=None, aggregation_filter=Non
             f.write("[tw2.widgets]\n" + "\n".join(entry_points) + "\n")
     if root not in sys.path:
         sys.path.insert(0, root)
-    importlib.invalidate_caches()
+        _FOR_ONE_TEST.append(root)
+    importlib.invalidate_caches()  # the path finders cache directory listings
     return name
+
+
+@contextlib.contextmanager
+def importable(root):
+    """``root`` on sys.path for the block: what is installed or written there can be imported."""
+    root = str(root)
+    sys.path.insert(0, root)
+    importlib.invalidate_caches()
+    try:
+        yield root
+    finally:
+        _remove(root)
+
+
+def forget():
+    """Uninstall what install() made importable by itself: its directories leave sys.path."""
+    while _FOR_ONE_TEST:
+        _remove(_FOR_ONE_TEST.pop())
+
+
+def _remove(root):
+    """``root`` off sys.path, with the importer cached for it and the modules imported from it."""
+    while root in sys.path:
+        sys.path.remove(root)
+    sys.path_importer_cache.pop(root, None)
+    inside = os.path.join(root, "")
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(inside):
+            del sys.modules[name]
+    importlib.invalidate_caches()  # importlib.metadata caches what each path entry holds

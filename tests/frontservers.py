@@ -4,8 +4,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+import types
 
-from tests.sample import Server, free_port, wait_for
+from tests.commands import command
+from tests.sample import Server, free_port, serving, wait_for
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
@@ -13,11 +15,50 @@ APACHECTL = shutil.which("apache2ctl") or "/usr/sbin/apache2ctl"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 
 
+@contextlib.contextmanager
 def readable_directory():
-    """A directory the front server's own user (www-data) can read, as a real export must be."""
+    """A directory the front server's own user (www-data) can read, as a real export must be
+    (a test's tmp_path is not): removed, with all it holds, once the block ends."""
     directory = tempfile.mkdtemp(prefix="tgext-export-")
-    os.chmod(directory, 0o755)
-    return directory
+    try:
+        os.chmod(directory, 0o755)
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def webserver_config(kind, app, root):
+    """What `tgext-resources webserver-config` writes for front server ``kind`` (nginx, apache)
+    serving the export in ``root`` and sending everything else to ``app`` (a served application)."""
+    return command("webserver-config", kind, "-c", app.ini, "--root", root, "--upstream", app.url[len("http://"):])
+
+
+@contextlib.contextmanager
+def behind_nginx(directory, fscache=False, **app_options):
+    """The sample application deployed as its README says, everything run from ``directory``:
+    served by `gearbox serve` (``app_options`` changed in its .ini), its resources exported
+    with `tgext-resources export`, nginx in front with the configuration `tgext-resources
+    webserver-config nginx` writes.  ``fscache``: the application writes its filesystem cache
+    where nginx reads it.
+
+    Yields a namespace: ``app`` and ``nginx`` (Servers), ``export`` and ``cache`` (directories),
+    ``summary`` (what the export printed), ``config`` (nginx's site) and ``log`` (nginx's access
+    log: the URI, the status, and the upstream or "-" when nginx answered from the disk)."""
+    directory = str(directory)
+    with readable_directory() as readable:
+        export = os.path.join(readable, "export")
+        cache = os.path.join(readable, "fscache") if fscache else None
+        if fscache:
+            app_options["fscache.dir"] = cache
+        with serving(directory, **app_options) as app:
+            summary = command("export", "-c", app.ini, "-o", export)
+            config = webserver_config("nginx", app, export)
+            nginx = start_nginx(directory, config)
+            try:
+                yield types.SimpleNamespace(app=app, nginx=nginx, export=export, cache=cache, summary=summary,
+                                            config=config, log=os.path.join(directory, "nginx-access.log"))
+            finally:
+                nginx.stop()
 
 
 def start_nginx(directory, site_conf):

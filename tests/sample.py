@@ -5,7 +5,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,8 +13,12 @@ from paste.deploy import loadapp
 from tg.configuration import milestones
 from webtest import TestApp
 
+from tests.commands import command, installed
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVELOPMENT_INI = os.path.join(ROOT, "development.ini")
+#: Where the sample application's README has the bundles written (kept out of git).
+AGGREGATED = os.path.join(ROOT, "sample_app", "sampleapp", "public", "aggregated")
 
 
 _REGIONS = itertools.count()
@@ -64,8 +67,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def _gearbox():
-    return os.path.join(os.path.dirname(sys.executable), "gearbox")
+def aggregate():
+    """Run `tgext-resources aggregate` for the sample application, as its README says: the
+    ``aggregated_hash`` it prints last."""
+    output = command("aggregate", "-d", "SampleApp", "--package", "sampleapp", "-o", AGGREGATED)
+    return output.splitlines()[-1].split(" = ")[1]
 
 
 class Server:
@@ -104,10 +110,10 @@ def serving(directory, **app_options):
     """The sample application served by `gearbox serve` from its .ini file on a free port."""
     port = free_port()
     ini = write_ini(directory, port=port, debug="false", auto_reload_templates="false", **app_options)
-    subprocess.run([_gearbox(), "setup-app", "-c", ini], cwd=ROOT, check=True, capture_output=True)
+    command("setup-app", "-c", ini, program="gearbox", cwd=ROOT)
     log = os.path.join(str(directory), "serve.log")
     with open(log, "w") as output:
-        process = subprocess.Popen([_gearbox(), "serve", "-c", ini], cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([installed("gearbox"), "serve", "-c", ini], cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     server = Server(process, "http://127.0.0.1:%d" % port, ini, log)
     try:
         wait_for(server.url + "/", process, log)

@@ -16,7 +16,7 @@ from tgext_resources import cli
 from tgext_resources.mapping import parse
 
 from tests import distributions
-from tests.apps import RootController, build, css_references, resource_links
+from tests.apps import RootController, build, css_references
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -99,26 +99,27 @@ def dists(tmp_path_factory):
     lib, site, other = distributions.unique("agglib"), distributions.unique("aggsite"), distributions.unique("aggother")
     files = {"%s/__init__.py" % lib: LIBRARY}
     files.update({"%s/%s" % (lib, name): content for name, content in LIBRARY_FILES.items()})
-    # The library's own filter refuses everything: only the distributions given count.
-    distributions.install(root, lib, files, widgets=lib, aggregation_filter="%s:refuse_everything" % lib)
-    distributions.install(root, site, {
-        "%s/__init__.py" % site: '''
-            def keep_in_bundle(resource):
-                return "/lang/" not in resource.filename
-        ''',
-        "%s/public/__init__.py" % site: "",
-    }, requires=[lib], widgets=lib, aggregation_filter="%s:keep_in_bundle" % site)
-    distributions.install(root, other, {
-        "%s/__init__.py" % other: '''
-            def keep_in_bundle(resource):
-                return not resource.filename.endswith("extra.js")
-        ''',
-    }, requires=[lib], aggregation_filter="%s:keep_in_bundle" % other)
-    return types.SimpleNamespace(
-        root=root, lib=lib, site=site, other=other,
-        library=importlib.import_module(lib), package=importlib.import_module(site),
-        output=os.path.join(str(root), site, "public", "aggregated"),
-    )
+    with distributions.importable(root):
+        # The library's own filter refuses everything: only the distributions given count.
+        distributions.install(root, lib, files, widgets=lib, aggregation_filter="%s:refuse_everything" % lib)
+        distributions.install(root, site, {
+            "%s/__init__.py" % site: '''
+                def keep_in_bundle(resource):
+                    return "/lang/" not in resource.filename
+            ''',
+            "%s/public/__init__.py" % site: "",
+        }, requires=[lib], widgets=lib, aggregation_filter="%s:keep_in_bundle" % site)
+        distributions.install(root, other, {
+            "%s/__init__.py" % other: '''
+                def keep_in_bundle(resource):
+                    return not resource.filename.endswith("extra.js")
+            ''',
+        }, requires=[lib], aggregation_filter="%s:keep_in_bundle" % other)
+        yield types.SimpleNamespace(
+            root=root, lib=lib, site=site, other=other,
+            library=importlib.import_module(lib), package=importlib.import_module(site),
+            output=os.path.join(str(root), site, "public", "aggregated"),
+        )
 
 
 def run_aggregate(*argv):
@@ -158,12 +159,14 @@ def test_prints_every_file_it_created_then_the_hash_last(dists, aggregated):
         assert os.path.commonpath([path, dists.output]) == dists.output
     names = [os.path.basename(p) for p in lines[:-1]]
     assert aggregated.hash + ".mapping" in names
+    assert sorted(aggregated.mapping.bundles) == ["css", "js"]
     for bundle in aggregated.mapping.bundles.values():
         assert bundle.plain in names and bundle.minified in names
         assert bundle.minified + ".gz" in names
 
 
 def test_files_are_named_by_their_content(dists, aggregated):
+    assert sorted(aggregated.mapping.bundles) == ["css", "js"]
     for bundle in aggregated.mapping.bundles.values():
         for name in (bundle.plain, bundle.minified):
             with open(os.path.join(dists.output, name), "rb") as f:

@@ -2,7 +2,6 @@
 import itertools
 import logging
 import os
-import threading
 import time
 import urllib.request
 
@@ -14,6 +13,7 @@ from tgext_resources import cached_entity, cached_template
 
 from tests.apps import RootController, build, canonical_links
 from tests.backends import MEMCACHED, REDIS, start_memcached, start_redis
+from tests.concurrency import at_once, repeatedly
 from tests.conftest import require
 from tests.sample import serving
 from tests.testsite.widgets import Badge
@@ -105,16 +105,7 @@ def test_invalidate_reaches_the_backend(app):
 
 
 def test_concurrent_misses_in_one_process_render_once(app):
-    statuses = []
-
-    def visit():
-        statuses.append(webob.Request.blank("/page?number=4").get_response(app.app).status_int)
-
-    threads = [threading.Thread(target=visit) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(6, lambda _: webob.Request.blank("/page?number=4").get_response(app.app).status_int)
     assert statuses == [200] * 6
     assert CALLS == [("page", "4")]
 
@@ -139,26 +130,21 @@ def test_a_server_killed_under_load_means_uncached_pages_and_no_error(backend, t
         "beaker.cache.%s.url" % name: server.url, "beaker.cache.%s.data_dir" % name: str(tmp_path / "cache"),
         "resources.cache_timeout": "0.2",
     })
-    statuses, stop = [], threading.Event()
+    statuses, numbers = [], [itertools.count(1) for _ in range(4)]
 
     def load(worker):
-        number = 0
-        while not stop.is_set():
-            number += 1
-            path = "/page?number=%d" % (number % 3) if worker % 2 else "/with_fragment?number=%d" % (number % 5)
-            statuses.append(webob.Request.blank(path).get_response(test_app.app).status_int)
+        number = next(numbers[worker])
+        path = "/page?number=%d" % (number % 3) if worker % 2 else "/with_fragment?number=%d" % (number % 5)
+        statuses.append(webob.Request.blank(path).get_response(test_app.app).status_int)
 
-    with caplog.at_level(logging.WARNING, logger="tgext_resources.caching"):
-        workers = [threading.Thread(target=load, args=(i,)) for i in range(4)]
-        for worker in workers:
-            worker.start()
-        time.sleep(1.5)
-        served_before = len(statuses)
-        server.process.kill()  # the cache server dies in the middle of the run
-        time.sleep(2.5)
-        stop.set()
-        for worker in workers:
-            worker.join()
+    try:
+        with caplog.at_level(logging.WARNING, logger="tgext_resources.caching"), repeatedly(load, threads=4):
+            time.sleep(1.5)
+            served_before = len(statuses)
+            server.process.kill()  # the cache server dies in the middle of the run
+            time.sleep(2.5)
+    finally:
+        server.stop()
     assert served_before > 0 and len(statuses) > served_before
     assert set(statuses) == {200}
     assert "Cache region %r (%s) failed to" % (name, backend) in caplog.text

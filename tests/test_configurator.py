@@ -5,7 +5,7 @@ import webob
 
 from tgext_resources import MiddlewareError, ResourcesConfigMixin
 
-from tests.apps import KINDS, build, canonical_links, resource_links
+from tests.apps import KINDS, build, canonical, canonical_links, resource_links
 
 KIND_NAMES = sorted(KINDS)
 
@@ -33,7 +33,9 @@ def test_every_configurator_kind_injects_widget_resources(kind, debug):
 @pytest.mark.parametrize("kind", KIND_NAMES)
 def test_every_injected_link_answers_200_with_the_file(kind):
     app = build(kind)
-    for link in resource_links(app.get("/").text):
+    links = resource_links(app.get("/").text)
+    assert {canonical(link) for link in links} >= set(EXPECTED_LINKS)
+    for link in links:
         response = app.get(link)
         assert response.status_int == 200
         assert response.body, link
@@ -54,7 +56,9 @@ def test_every_application_built_in_a_process_serves_every_link():
     """tw2 registers a widget's files with one middleware only: the second app used to 404."""
     first, second = build("fullstack"), build("minimal")
     for app in (first, second):
-        for link in resource_links(app.get("/").text):
+        links = resource_links(app.get("/").text)
+        assert {canonical(link) for link in links} >= set(EXPECTED_LINKS)
+        for link in links:
             assert app.get(link, expect_errors=True).status_int == 200, link
 
 

@@ -1,9 +1,6 @@
 """tgext-resources export: every resource under its URL, compressed siblings, atomic writes."""
 import gzip
 import os
-import subprocess
-import sys
-import threading
 
 import pytest
 import tw2.core as twc
@@ -12,9 +9,9 @@ from tgext_resources.export import export, load_application
 
 from tests import distributions
 from tests.apps import css_references, resource_links
+from tests.commands import command, run
+from tests.concurrency import repeatedly
 from tests.sample import load, write_ini
-
-BIN = os.path.dirname(sys.executable)
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +20,7 @@ def exported(tmp_path_factory):
     ini = write_ini(directory, debug="false")
     app = load(ini)
     output = str(directory / "out")
-    result = subprocess.run([os.path.join(BIN, "tgext-resources"), "export", "-c", ini, "-o", output],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return app, output, result.stdout
+    return app, output, command("export", "-c", ini, "-o", output)
 
 
 def on_disk(output, url):
@@ -37,12 +31,16 @@ def on_disk(output, url):
 def test_every_link_of_every_page_is_exported_under_its_url(exported, page):
     app, output, _ = exported
     links = resource_links(app.get(page).text)
+    assert len(links) > 3
+    references = 0
     for link in links:
         with open(on_disk(output, link), "rb") as f:
             assert f.read() == app.get(link).body, link
         if link.endswith(".css"):
             for reference in css_references(app.get(link).text):
                 assert os.path.isfile(on_disk(output, link.rsplit("/", 1)[0] + "/" + reference)), reference
+                references += 1
+    assert references > 0  # the jQuery UI theme's images at least
 
 
 def test_versioned_and_unversioned_urls_are_one_file(exported):
@@ -80,10 +78,12 @@ def test_summary_counts_what_was_written(exported):
 
 def test_nothing_but_resources_is_exported(exported):
     _, output, _ = exported
-    for parent, _, files in os.walk(output):
-        for name in files:
-            assert not name.endswith((".py", ".pyc")), os.path.join(parent, name)
-            assert not name.startswith(".")
+    paths = [os.path.join(parent, name) for parent, _, names in os.walk(output) for name in names]
+    assert len(paths) > 3
+    assert any(path.endswith("/jquery.js") for path in paths)
+    for path in paths:
+        assert not path.endswith((".py", ".pyc")), path
+        assert not os.path.basename(path).startswith("."), path
 
 
 def test_readers_never_see_a_partial_file_while_exporting(tmp_path):
@@ -97,26 +97,19 @@ def test_readers_never_see_a_partial_file_while_exporting(tmp_path):
     output = str(tmp_path / "out")
     export(conf, output)
     target = on_disk(output, "/tw2/resources/%s/static/big.js" % name)
-    torn, reads, done = [], [0], threading.Event()
+    torn = []
 
-    def read():
-        while not done.is_set():
-            with open(target, "rb") as f:
-                data = f.read()
-            reads[0] += 1
-            if data not in versions:
-                torn.append(len(data))
+    def read(_):
+        with open(target, "rb") as f:
+            data = f.read()
+        if data not in versions:
+            torn.append(len(data))
 
-    reader = threading.Thread(target=read)
-    reader.start()
-    try:
+    with repeatedly(read) as reads:
         for round_number in range(8):
             source.write_bytes(versions[(round_number + 1) % 2])
             export(conf, output)
-    finally:
-        done.set()
-        reader.join()
-    assert reads[0] > 8
+    assert reads.calls > 8
     assert torn == []
 
 
@@ -137,16 +130,14 @@ def test_files_no_longer_served_are_removed(tmp_path):
 
 
 def test_missing_configuration_file_is_one_line_error(tmp_path):
-    result = subprocess.run([os.path.join(BIN, "tgext-resources"), "export", "-c", str(tmp_path / "nope.ini"), "-o", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = run("tgext-resources", "export", "-c", str(tmp_path / "nope.ini"), "-o", str(tmp_path))
     assert result.returncode == 1
     assert result.stderr.strip() == "tgext-resources export: error: -c %s: no such configuration file" % (tmp_path / "nope.ini")
 
 
 def test_webserver_config_refuses_a_bad_upstream(tmp_path):
     ini = write_ini(tmp_path, debug="false")
-    result = subprocess.run([os.path.join(BIN, "tgext-resources"), "webserver-config", "nginx", "-c", ini,
-                             "--root", str(tmp_path), "--upstream", "localhost"], capture_output=True, text=True)
+    result = run("tgext-resources", "webserver-config", "nginx", "-c", ini, "--root", str(tmp_path), "--upstream", "localhost")
     assert result.returncode == 1
     assert "--upstream localhost: use HOST:PORT, e.g. 127.0.0.1:8080" in result.stderr
     assert "Traceback" not in result.stderr
@@ -154,12 +145,8 @@ def test_webserver_config_refuses_a_bad_upstream(tmp_path):
 
 def test_gearbox_commands_are_there(tmp_path):
     ini = write_ini(tmp_path, debug="false")
-    result = subprocess.run([os.path.join(BIN, "gearbox"), "resources-webserver-config", "nginx", "-c", ini,
-                             "--root", str(tmp_path), "--upstream", "127.0.0.1:8080", "--listen", "8081"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "listen 8081;" in result.stdout and "proxy_pass http://127.0.0.1:8080;" in result.stdout
-    result = subprocess.run([os.path.join(BIN, "gearbox"), "resources-export", "-c", ini, "-o", str(tmp_path / "out")],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Exported ")
+    config = command("resources-webserver-config", "nginx", "-c", ini, "--root", str(tmp_path),
+                     "--upstream", "127.0.0.1:8080", "--listen", "8081", program="gearbox")
+    assert "listen 8081;" in config and "proxy_pass http://127.0.0.1:8080;" in config
+    summary = command("resources-export", "-c", ini, "-o", str(tmp_path / "out"), program="gearbox")
+    assert summary.startswith("Exported ")

@@ -1,7 +1,6 @@
 """cached_entity: fragments from the cache, with the widget resources they need."""
 import itertools
 import logging
-import threading
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from tg import expose
 from tgext_resources import cached_entity
 
 from tests.apps import RootController, build, canonical_links
+from tests.concurrency import at_once
 from tests.testsite.widgets import Badge
 
 CALLS = []
@@ -101,24 +101,15 @@ def test_refresh_makes_it_now_and_invalidate_drops_it(app):
 
 
 def test_many_concurrent_misses_compute_once(app):
-    results = []
-
-    def visit():
-        results.append(webob.Request.blank("/slow/8").get_response(app.app).text)
-
-    threads = [threading.Thread(target=visit) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(8, lambda _: webob.Request.blank("/slow/8").get_response(app.app).text)
     assert results == ["slow 8"] * 8
     assert CALLS == ["8"]
 
 
-def test_a_cache_that_is_down_computes_the_fragment(caplog):
+def test_a_cache_that_is_down_computes_the_fragment(caplog, tmp_path):
     broken = build(root=Root(), **{"beaker.cache.regions": "gone", "beaker.cache.gone.type": "ext:memcached",
                                    "beaker.cache.gone.url": "127.0.0.1:9", "resources.cache_timeout": "0.2",
-                                   "beaker.cache.lock_dir": "/tmp/tgext-resources-test-locks"})
+                                   "beaker.cache.lock_dir": str(tmp_path / "locks")})
     CALLS.clear()
     with caplog.at_level(logging.WARNING):
         first, second = broken.get("/with_comment?number=6"), broken.get("/with_comment?number=6")

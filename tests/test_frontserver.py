@@ -1,28 +1,16 @@
 """The exported resources served by a real nginx and Apache with the generated configuration."""
 import gzip
 import os
-import shutil
-import subprocess
-import sys
 import time
-import types
 import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.apps import css_references, resource_links
+from tests.commands import run_python
 from tests.conftest import require
-from tests.frontservers import APACHECTL, NGINX, readable_directory, running_apache, start_nginx
-from tests.sample import serving
-
-BIN = os.path.dirname(sys.executable)
-
-
-def command(*argv):
-    result = subprocess.run([os.path.join(BIN, "tgext-resources"), *argv], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from tests.frontservers import APACHECTL, NGINX, behind_nginx, running_apache, webserver_config
 
 
 def fetch(url, **headers):
@@ -39,18 +27,8 @@ def fetch(url, **headers):
 def front(tmp_path_factory, sample_aggregation):
     """The sample app (bundles on), its resources exported, and nginx in front of both."""
     require(os.path.exists(NGINX), "nginx (Debian package nginx)")
-    directory = str(tmp_path_factory.mktemp("front"))
-    export_dir = readable_directory()
-    with serving(directory, aggregated_hash=sample_aggregation) as app:
-        summary = command("export", "-c", app.ini, "-o", export_dir)
-        upstream = app.url[len("http://"):]
-        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", upstream)
-        nginx = start_nginx(directory, config)
-        try:
-            yield types.SimpleNamespace(app=app, nginx=nginx, export=export_dir, summary=summary, config=config)
-        finally:
-            nginx.stop()
-            shutil.rmtree(export_dir)
+    with behind_nginx(tmp_path_factory.mktemp("front"), aggregated_hash=sample_aggregation) as deployed:
+        yield deployed
 
 
 def page_resources(base, page):
@@ -124,33 +102,25 @@ def test_hostile_paths_through_nginx_get_400_or_404(front, path):
 
 def test_resources_are_still_served_with_the_application_stopped(tmp_path, sample_aggregation):
     require(os.path.exists(NGINX), "nginx (Debian package nginx)")
-    directory = str(tmp_path)
-    export_dir = readable_directory()
-    with serving(directory, aggregated_hash=sample_aggregation) as app:
-        command("export", "-c", app.ini, "-o", export_dir)
-        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", app.url[7:])
-        nginx = start_nginx(directory, config)
-        try:
-            urls = page_resources(nginx.url, "/gallery")
-            expected = {url: fetch(app.url + url)[2] for url in urls}
-            app.stop()
-            assert fetch(nginx.url + "/gallery")[0] == 502  # the page needs the application...
-            for url in urls:  # ...its resources do not
-                status, _, body = fetch(nginx.url + url)
-                assert status == 200 and body == expected[url], url
-        finally:
-            nginx.stop()
-            shutil.rmtree(export_dir)
+    with behind_nginx(tmp_path, aggregated_hash=sample_aggregation) as front:
+        urls = page_resources(front.nginx.url, "/gallery")
+        assert len(urls) > 3
+        expected = {url: fetch(front.app.url + url)[2] for url in urls}
+        front.app.stop()
+        assert fetch(front.nginx.url + "/gallery")[0] == 502  # the page needs the application...
+        for url in urls:  # ...its resources do not
+            status, _, body = fetch(front.nginx.url + url)
+            assert status == 200 and body == expected[url], url
 
 
 # -- Apache ------------------------------------------------------------------------------------
 
 def test_apache_configuration_passes_apache2ctl_t_and_serves_the_export(front, tmp_path):
     require(os.path.exists(APACHECTL), "Apache (Debian package apache2)")
-    config = command("webserver-config", "apache", "-c", front.app.ini, "--root", front.export,
-                     "--upstream", front.app.url[7:])
-    with running_apache(str(tmp_path), config) as base:
-        for url in page_resources(front.nginx.url, "/gallery"):
+    urls = page_resources(front.nginx.url, "/gallery")
+    assert len(urls) > 3
+    with running_apache(str(tmp_path), webserver_config("apache", front.app, front.export)) as base:
+        for url in urls:
             status, headers, body = fetch(base + url)
             app_headers, app_body = fetch(front.app.url + url)[1:]
             assert status == 200 and body == app_body, url
@@ -165,19 +135,8 @@ def test_apache_configuration_passes_apache2ctl_t_and_serves_the_export(front, t
 def fscache_front(tmp_path):
     """The sample app writing its filesystem cache where nginx (as www-data) can read it."""
     require(os.path.exists(NGINX), "nginx (Debian package nginx)")
-    readable = readable_directory()
-    cache_dir = os.path.join(readable, "fscache")
-    export_dir = os.path.join(readable, "export")
-    with serving(tmp_path, **{"fscache.dir": cache_dir}) as app:
-        command("export", "-c", app.ini, "-o", export_dir)
-        config = command("webserver-config", "nginx", "-c", app.ini, "--root", export_dir, "--upstream", app.url[7:])
-        nginx = start_nginx(str(tmp_path), config)
-        try:
-            yield types.SimpleNamespace(app=app, nginx=nginx, cache=cache_dir, export=export_dir,
-                                        log=os.path.join(str(tmp_path), "nginx-access.log"))
-        finally:
-            nginx.stop()
-            shutil.rmtree(readable)
+    with behind_nginx(tmp_path, fscache=True) as deployed:
+        yield deployed
 
 
 def answered_by(log, path, count):
@@ -216,10 +175,9 @@ def test_after_invalidation_nginx_asks_the_application_again(fscache_front):
     fetch(front.nginx.url + "/thumbs/2.png")
     assert os.path.isfile(os.path.join(front.cache, "thumbs", "2.png"))
     # A background job with the application's configuration drops the file...
-    job = subprocess.run([sys.executable, "-c", (
+    job = run_python(
         "from tgext_resources.export import load_application; load_application(%r); "
-        "from tgext_resources import fscache; print(fscache.invalidate('/thumbs/2.png'))") % front.app.ini],
-        capture_output=True, text=True, timeout=120)
+        "from tgext_resources import fscache; print(fscache.invalidate('/thumbs/2.png'))" % front.app.ini)
     assert job.returncode == 0, job.stderr
     assert not os.path.exists(os.path.join(front.cache, "thumbs", "2.png"))
     # ...so nginx falls through to the application, which writes it again.
@@ -233,9 +191,7 @@ def test_apache_serves_the_filesystem_cache_too(fscache_front, tmp_path):
     front = fscache_front
     fetch(front.nginx.url + "/thumbs/3.png")
     fetch(front.nginx.url + "/images")
-    config = command("webserver-config", "apache", "-c", front.app.ini, "--root", front.export,
-                     "--upstream", front.app.url[7:])
-    with running_apache(str(tmp_path), config) as base:
+    with running_apache(str(tmp_path), webserver_config("apache", front.app, front.export)) as base:
         front.app.stop()
         status, headers, body = fetch(base + "/thumbs/3.png")
         assert status == 200 and body.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"

@@ -1,17 +1,16 @@
 """cached_template: whole pages from the cache, resources included, never one user's for another."""
 import itertools
 import logging
-import threading
 import time
 
 import pytest
-import tg
 import webob
 from tg import expose, request, response, session
 
 from tgext_resources import cached_template, refresh_page
 
 from tests.apps import RootController, build, resource_links
+from tests.concurrency import at_once
 from tests.testsite.widgets import Badge, dialog, text_field
 
 
@@ -234,16 +233,7 @@ def test_refresh_page_after_an_edit_stores_the_new_page_before_anyone_asks(app):
 
 
 def test_many_concurrent_misses_render_once(app):
-    statuses = []
-
-    def visit():
-        statuses.append(webob.Request.blank("/slow").get_response(app.app).status_int)
-
-    threads = [threading.Thread(target=visit) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(8, lambda _: webob.Request.blank("/slow").get_response(app.app).status_int)
     assert statuses == [200] * 8
     assert COUNT.calls == 1
 

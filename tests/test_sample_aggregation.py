@@ -1,15 +1,9 @@
 """The sample application aggregated the way its README walks through: command, hash, restart."""
-import os
-import subprocess
-import sys
-
 import pytest
 
 from tests.apps import css_references, resource_links
-from tests.sample import ROOT, load, write_ini
-
-BIN = os.path.dirname(sys.executable)
-OUTPUT = os.path.join(ROOT, "sample_app", "sampleapp", "public", "aggregated")
+from tests.commands import command, run
+from tests.sample import AGGREGATED, ROOT, load, write_ini
 
 
 @pytest.fixture
@@ -18,20 +12,15 @@ def aggregated_sample(tmp_path, sample_aggregation, debug):
 
 
 def test_gearbox_command_gives_the_same_bundles(sample_aggregation):
-    result = subprocess.run(
-        [os.path.join(BIN, "gearbox"), "resources-aggregate", "-d", "SampleApp", "--package", "sampleapp", "-o", OUTPUT],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "aggregated_hash = %s" % sample_aggregation
+    output = command("resources-aggregate", "-d", "SampleApp", "--package", "sampleapp", "-o", AGGREGATED,
+                     program="gearbox", cwd=ROOT)
+    assert output.splitlines()[-1] == "aggregated_hash = %s" % sample_aggregation
 
 
-@pytest.mark.parametrize("command", [["tgext-resources", "aggregate"], ["gearbox", "resources-aggregate"]])
-def test_command_errors_are_one_line_and_a_non_zero_exit(command, tmp_path):
-    result = subprocess.run(
-        [os.path.join(BIN, command[0]), *command[1:], "-d", "NoSuchApp", "--package", "sampleapp", "-o", OUTPUT],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
+@pytest.mark.parametrize("invocation", [["tgext-resources", "aggregate"], ["gearbox", "resources-aggregate"]],
+                         ids=["tgext-resources", "gearbox"])
+def test_command_errors_are_one_line_and_a_non_zero_exit(invocation, tmp_path):
+    result = run(*invocation, "-d", "NoSuchApp", "--package", "sampleapp", "-o", AGGREGATED, cwd=ROOT)
     assert result.returncode != 0
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
