@@ -1,7 +1,6 @@
 """The filesystem cache: fs_cached, fscache.store and fscache.invalidate."""
 import gzip
 import os
-import threading
 
 import pytest
 from tg import expose, response, session
@@ -9,6 +8,7 @@ from tg import expose, response, session
 from tgext_resources import ConfigError, UnsafePathError, fs_cached, fscache
 
 from tests.apps import RootController, build, resource_links
+from tests.concurrency import at_once, repeatedly
 from tests.testsite.widgets import Badge
 
 CALLS = []
@@ -104,10 +104,12 @@ def test_store_and_invalidate_from_code(app, cache_dir):
     written = fscache.store("/exports/report.css", "body { color: red }" * 50)
     assert written == str(cache_dir / "exports" / "report.css")
     assert (cache_dir / "exports" / "report.css.gz").is_file()
+    assert (cache_dir / "exports" / "report.css.br").is_file()  # Brotli is installed for the tests
     removed = fscache.invalidate("/exports/report.css")
-    assert sorted(removed) == [written, written + ".gz"]
+    assert sorted(removed) == [written, written + ".br", written + ".gz"]
     assert not (cache_dir / "exports" / "report.css").exists()
-    assert fscache.invalidate("/about") == [str(cache_dir / "about.html"), str(cache_dir / "about.html.gz")]
+    about = str(cache_dir / "about.html")
+    assert sorted(fscache.invalidate("/about")) == [about, about + ".br", about + ".gz"]
 
 
 def test_invalidation_makes_the_next_request_reach_the_application(app, cache_dir):
@@ -152,29 +154,20 @@ def test_concurrent_writers_never_leave_a_partial_file(app, cache_dir):
     versions = [bytes([65 + i]) * (300000 + i * 1000) for i in range(4)]
     fscache.store("/big.css", versions[0])
     target = cache_dir / "big.css"
-    done, torn, reads = threading.Event(), [], [0]
+    torn = []
 
-    def write(data):
+    def write(index):
         for _ in range(15):
-            fscache.store("/big.css", data)
+            fscache.store("/big.css", versions[index])
 
-    def read():
-        while not done.is_set():
-            data = target.read_bytes()
-            reads[0] += 1
-            if data not in versions:
-                torn.append(len(data))
+    def read(_):
+        data = target.read_bytes()
+        if data not in versions:
+            torn.append(len(data))
 
-    reader = threading.Thread(target=read)
-    writers = [threading.Thread(target=write, args=(v,)) for v in versions]
-    reader.start()
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join()
-    done.set()
-    reader.join()
-    assert reads[0] > 10 and torn == []
+    with repeatedly(read) as reads:
+        at_once(len(versions), write)
+    assert reads.calls > 10 and torn == []
     assert not [p for p in cache_dir.iterdir() if p.name.startswith(".tmp-")]  # no temporary left behind
 
 

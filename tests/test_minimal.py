@@ -100,6 +100,32 @@ def test_without_the_transaction_manager_unsaved_changes_are_an_error_not_a_loss
         app.post("/comment/1", {"author": "erin", "text": "lost?"})
 
 
+def test_without_the_transaction_manager_flushed_changes_are_an_error_not_a_loss(tmp_path):
+    # save_comment flushes (DBSession.flush()), which empties session.dirty: the change is
+    # sent to the database but never committed.  The quickstart's DBSession, registered
+    # with zope.sqlalchemy, as the sample app has it.
+    app = load(write_ini(tmp_path, minimal_mode="true", **{"trace_errors.enable": "false"}))
+    before = app.get("/article/1").text
+    assert "flushed?" not in before
+    with pytest.raises(MinimalModeError, match=r"call transaction.commit\(\) in the controller"):
+        app.post("/save_comment/1", {"author": "erin", "text": "flushed?"})
+    # Nothing half-saved leaks into the next request on this thread.
+    assert "flushed?" not in app.get("/edit_comment/1").text
+
+
+def test_a_flush_ended_by_a_commit_is_no_error(tmp_path):
+    import transaction
+    from sampleapp import model
+
+    app = load(write_ini(tmp_path, minimal_mode="true", **{"trace_errors.enable": "false"}))
+    app.get("/article/1")
+    comment = model.DBSession.get(model.Comment, 1)
+    comment.text = "committed"
+    model.DBSession.flush()
+    transaction.commit()
+    assert "committed" in app.get("/edit_comment/1").text
+
+
 def test_the_sample_app_serves_its_pages_in_minimal_mode(tmp_path):
     app = load(write_ini(tmp_path, minimal_mode="true"))
     for path in ("/", "/article/2", "/new", "/gallery", "/thumbs/1.png"):

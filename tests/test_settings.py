@@ -13,7 +13,7 @@ BAD_VALUES = [
     ("resources.prefix", "/tw2 resources/", "letters, digits"),
     ("resources.prefix", "/tw2/../x/", "e.g. /tw2/resources/"),
     ("resources.prefix", "//tw2/", "e.g. /tw2/resources/"),
-    ("resources.engines", "kajiki, smarty", "chosen from kajiki, genshi, mako, jinja, chameleon"),
+    ("resources.engines", "kajiki, smarty", "chosen from kajiki, mako, jinja, genshi, chameleon"),
     ("resources.engines", "kajiki kajiki", "each once"),
     ("resources.prefx", "/x/", "did you mean resources.prefix?"),
     ("resources.engine", "kajiki", "did you mean resources.engines?"),
@@ -72,3 +72,75 @@ def test_resources_prefix_moves_every_link_and_the_server():
     for link in links:
         assert app.get(link).status_int == 200
     assert app.get("/tw2/resources/tests.testsite.widgets/static/badge.js", expect_errors=True).status_int == 404
+
+
+# -- each key, parsed alone ------------------------------------------------------------------
+
+@pytest.mark.parametrize("key, raw, field, expected", [
+    ("resources.prefix", "/static/w/", ("resources", "prefix"), "/static/w/"),
+    ("resources.engines", "mako genshi", ("resources", "engines"), ("mako", "genshi")),
+    ("resources.base_url", "https://cdn.example.com/", ("resources", "base_url"), "https://cdn.example.com"),
+    ("resources.max_age", "0", ("resources", "max_age"), 0),
+    ("resources.cache_timeout", "0.25", ("resources", "cache_timeout"), 0.25),
+    ("aggregated_hash", "0123456789abcdef", ("aggregation", "hash"), "0123456789abcdef"),
+    ("aggregated_dir", "public/bundles/", ("aggregation", "directory"), "public/bundles"),
+    ("fscache.dir", "/srv/cache", ("fscache", "dir"), "/srv/cache"),
+    ("minimal_mode", "yes", ("mode", "minimal"), True),
+    ("guard.enabled", "off", ("guard", "enabled"), False),
+])
+def test_each_key_is_parsed_into_its_typed_field(key, raw, field, expected):
+    section, name = field
+    assert getattr(getattr(parse_settings({key: raw}), section), name) == expected
+
+
+@pytest.mark.parametrize("key, value, accepted", [
+    ("resources.cache_timeout", "0", "above 0 and at most 60"),
+    ("resources.cache_timeout", "61", "above 0 and at most 60"),
+    ("minimal_mode", "maybe", "use true or false"),
+    ("guard.enabled", "2", "use true or false"),
+    ("fscache.dir", "a\x00b", "use a directory path"),
+    ("beaker.cache.regions", "pages, bad name!", "region names made of letters"),
+    ("beaker.cache.type", "ext:mongodb", "use one of memory, file, dbm, ext:memcached, ext:redis"),
+    ("beaker.cache.expire", "-5", "whole number of seconds above 0"),
+])
+def test_a_bad_value_names_the_key_and_what_is_accepted(key, value, accepted):
+    with pytest.raises(ConfigError) as error:
+        parse_settings({key: value})
+    assert error.value.key == key
+    assert accepted in str(error.value)
+
+
+def test_minimal_mode_means_production_and_no_guard_by_default():
+    settings = parse_settings({"debug": "true", "minimal_mode": "true"})
+    assert (settings.debug, settings.guard.enabled) == (False, False)
+    assert parse_settings({"debug": "true"}).guard.enabled is True
+
+
+def test_parsing_fscache_dir_touches_nothing(tmp_path):
+    target = tmp_path / "not" / "yet"
+    assert parse_settings({"fscache.dir": str(target)}).fscache.dir == str(target)
+    assert not (tmp_path / "not").exists()  # created by the start-up action, not by parsing
+
+
+def test_a_relative_fscache_dir_is_taken_from_the_ini_files_directory(tmp_path):
+    settings = parse_settings({"fscache.dir": "data/fscache", "here": str(tmp_path)})
+    assert settings.fscache.dir == str(tmp_path / "data" / "fscache")
+
+
+def test_cache_regions_read_the_turbogears_spelling_too():
+    settings = parse_settings({"cache.regions": "pages", "cache.pages.type": "file", "cache_dir": "/srv/app/data"})
+    (region,) = settings.cache.regions
+    assert (region.name, region.type, region.data_dir) == ("pages", "file", "/srv/app/data/cache")
+
+
+def test_both_cache_spellings_agreeing_are_accepted_and_disagreeing_stop_startup():
+    agreeing = parse_settings({"beaker.cache.type": "memory", "cache.type": "memory"})
+    assert agreeing.cache.regions[0].type == "memory"
+    with pytest.raises(ConfigError) as error:
+        parse_settings({"beaker.cache.type": "memory", "cache.type": "file", "cache_dir": "/tmp"})
+    assert "beaker.cache.type = 'memory'" in str(error.value)
+    assert "cache.type = 'file' says otherwise" in str(error.value)
+
+
+def test_turbogears_cache_switch_is_not_taken_for_a_beaker_option():
+    assert parse_settings({"cache.enabled": "false"}).cache.regions[0].name == "default"

@@ -1,6 +1,7 @@
 """Cache regions on Beaker, and operations that survive a cache backend that is down.
 
-Regions are configured with Beaker's own keys::
+Regions are configured with Beaker's own keys (parsed in settings.py; ``cache.`` works as
+well as ``beaker.cache.``, as for Beaker and TurboGears)::
 
     beaker.cache.regions = pages, fragments
     beaker.cache.pages.type = memory
@@ -18,99 +19,17 @@ thread lock for ``memory`` (per process), file locks in ``lock_dir`` for ``file`
 ``dbm`` and ``ext:memcached`` (per machine), and a lock held in Redis for ``ext:redis``
 (across machines).
 """
-import dataclasses
-import importlib.util
 import logging
-import os
-import re
 import threading
 import time
+import uuid
 
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("memory", "file", "dbm", "ext:memcached", "ext:redis")
 MISSING = object()
 _WARNING_EVERY = 60.0  # seconds between two warnings about the same broken region
-
-
-@dataclasses.dataclass(frozen=True)
-class RegionSettings:
-    name: str
-    type: str = "memory"
-    expire: int = None
-    url: str = None
-    data_dir: str = None
-    lock_dir: str = None
-
-
-@dataclasses.dataclass(frozen=True)
-class CacheSettings:
-    """``beaker.cache.*`` regions, and the network timeout of their backends."""
-
-    regions: tuple
-    timeout: float = 0.5
-
-    @property
-    def default_region(self):
-        return self.regions[0].name
-
-
-def _expire(key, value):
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        seconds = int(str(value).strip())
-    except ValueError:
-        seconds = 0
-    if seconds <= 0:
-        raise ConfigError(key, value, "use a whole number of seconds above 0, or leave it out for entries that never expire")
-    return seconds
-
-
-def parse_cache_settings(conf, timeout=0.5):
-    """Read the cache regions from a TurboGears configuration; ConfigError for a bad value.
-
-    ``timeout``: seconds a network backend may take to connect or answer.
-    """
-    names = conf.get("beaker.cache.regions") or ""
-    names = names if isinstance(names, (list, tuple)) else re.split(r"[\s,]+", str(names))
-    names = [n.strip() for n in names if n and n.strip()]
-    for name in names:
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
-            raise ConfigError("beaker.cache.regions", conf.get("beaker.cache.regions"),
-                              "list region names made of letters, digits, '_' and '-'")
-    base_data_dir = conf.get("beaker.cache.data_dir") or (
-        os.path.join(conf["cache_dir"], "cache") if conf.get("cache_dir") else None)
-    regions = []
-    for name in names or ["default"]:
-        def option(field, _name=name):
-            return conf.get("beaker.cache.%s.%s" % (_name, field), conf.get("beaker.cache.%s" % field))
-
-        kind = str(option("type") or "memory").strip()
-        if kind not in BACKENDS:
-            raise ConfigError("beaker.cache.%s.type" % name, kind, "use one of %s" % ", ".join(BACKENDS))
-        url = option("url")
-        if kind.startswith("ext:") and not url:
-            example = "redis://127.0.0.1:6379/0" if kind == "ext:redis" else "127.0.0.1:11211"
-            raise ConfigError("beaker.cache.%s.url" % name, url, "%s needs the server's address, e.g. %s" % (kind, example))
-        if kind == "ext:redis" and not str(url).startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError("beaker.cache.%s.url" % name, url, "use a redis:// URL, e.g. redis://127.0.0.1:6379/0")
-        client = {"ext:redis": ("redis", "redis"), "ext:memcached": ("memcache", "python-memcached")}.get(kind)
-        if client and importlib.util.find_spec(client[0]) is None:
-            raise ConfigError("beaker.cache.%s.type" % name, kind,
-                              "the %s client is not installed: pip install %s" % (kind[4:], client[1]))
-        data_dir = option("data_dir") or base_data_dir
-        if kind in ("file", "dbm") and not data_dir:
-            raise ConfigError("beaker.cache.%s.data_dir" % name, data_dir,
-                              "the %s backend needs a directory (or set cache_dir)" % kind)
-        lock_dir = option("lock_dir") or (os.path.join(data_dir, "lock") if data_dir else None)
-        regions.append(RegionSettings(
-            name, kind, _expire("beaker.cache.%s.expire" % name, option("expire")),
-            str(url) if url else None, data_dir, lock_dir,
-        ))
-    return CacheSettings(tuple(regions), timeout)
 
 
 class Region:
@@ -123,6 +42,11 @@ class Region:
         self._lock = threading.Lock()
         self._last_warning = 0.0
         self._memcached = None  # the client, to see servers it gave up on
+        # Beaker keys its stores by namespace alone, and its memory store is one dict for the
+        # whole process: an application's own mark keeps two applications of one process
+        # apart.  Other backends are shared on purpose (every process of the application,
+        # on one machine or many), so they are keyed by the region's name alone.
+        self._scope = "%s:" % uuid.uuid4().hex[:12] if settings.type == "memory" else ""
 
     def _namespace_arguments(self):
         s = self.settings
@@ -153,10 +77,8 @@ class Region:
 
         with self._lock:
             if namespace not in self._caches:
-                # Beaker keys its stores by namespace alone (the memory one even across
-                # applications): the region's name keeps two regions apart.
                 self._caches[namespace] = Cache(
-                    "%s:%s" % (self.settings.name, namespace), type=self.settings.type,
+                    "%s%s:%s" % (self._scope, self.settings.name, namespace), type=self.settings.type,
                     expire=self.settings.expire, **self._namespace_arguments())
             return self._caches[namespace]
 

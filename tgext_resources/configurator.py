@@ -1,4 +1,4 @@
-"""TurboGears glue: the configurator mixin and the two components it registers.
+"""TurboGears glue: the configurator mixin and the components it registers, one per concern.
 
 Works with ``tg.FullStackApplicationConfigurator``, ``tg.MinimalApplicationConfigurator``
 and the legacy ``tg.AppConfig`` (which wraps a full-stack configurator of its own).
@@ -33,33 +33,48 @@ class ResourcesSettingsComponent(ConfigurationComponent):
     """Parses the extension's keys before any other component looks at the configuration.
 
     Registered first, so that a bad value stops start-up before anything is built.
-    Also teaches TurboGears' ``@validate`` the validation errors of tw2 forms.
     """
 
     id = "tgext_resources.settings"
 
+    def get_actions(self):
+        return (BeforeConfigConfigurationAction(self._parse),)
+
+    def _parse(self, conf, app):
+        conf[SETTINGS_KEY] = parse_settings(conf)
+
+
+class MinimalModeComponent(ConfigurationComponent):
+    """``minimal_mode``: flips TurboGears' keys before its components read them, and stands
+    in for what was switched off (see minimal.py)."""
+
+    id = "tgext_resources.minimal"
+
     def on_bind(self, configurator):
         from .minimal import wrapper_class
 
-        # Injected only into applications with minimal_mode on (it asks their configuration).
-        configurator.register_application_wrapper(wrapper_class(), after=True)
+        # Injected only into applications with minimal_mode on (it asks their settings).
+        configurator.register_application_wrapper(wrapper_class(SETTINGS_KEY), after=True)
 
     def get_actions(self):
-        return (
-            BeforeConfigConfigurationAction(self._parse),
-            ConfigReadyConfigurationAction(self._setup_validation),
-        )
+        return (BeforeConfigConfigurationAction(self._switch_off),)
 
-    def _parse(self, conf, app):
+    def _switch_off(self, conf, app):
         from .minimal import switch_off
-        from .settings import parse_bool
 
-        # Before the other components read their keys: error and slow-request tracing copy
-        # their options in this same step, right after this one.
-        if parse_bool("minimal_mode", conf.get("minimal_mode", False)):
+        # Right after the settings: error and slow-request tracing copy their options in
+        # this same step, right after this one.
+        if conf[SETTINGS_KEY].mode.minimal:
             switch_off(conf)
-            conf["tgext_resources.minimal_mode"] = True
-        conf[SETTINGS_KEY] = parse_settings(conf)
+
+
+class FormsComponent(ConfigurationComponent):
+    """Teaches TurboGears' ``@validate`` the validation errors of tw2 forms (see forms.py)."""
+
+    id = "tgext_resources.forms"
+
+    def get_actions(self):
+        return (ConfigReadyConfigurationAction(self._setup_validation),)
 
     def _setup_validation(self, conf, app):
         forms.install(conf)
@@ -104,6 +119,8 @@ class ResourcesConfigMixin:
         super().__init__(*args, **kwargs)
         configurator = self._configurator if isinstance(self, AppConfig) else self
         configurator.register(ResourcesSettingsComponent, after=False)
+        configurator.register(MinimalModeComponent, after=ResourcesSettingsComponent.id)
+        configurator.register(FormsComponent, after=ResourcesSettingsComponent.id)
         configurator.register(ResourcesMiddlewareComponent, after=True)
         configurator.get_component(ResourcesMiddlewareComponent.id).owner = self
 
@@ -112,7 +129,7 @@ class ResourcesConfigMixin:
 
         Override it to wrap more, calling ``super().add_tosca_middleware(app)``.
         """
-        from tg import config
+        from tg import config  # the configuration being built (TurboGears made it current)
 
         return build_middleware(app, config)
 
@@ -141,9 +158,11 @@ def tw2_options(conf, settings):
 
 
 def build_middleware(app, conf):
-    """Wrap ``app`` in the middleware the settings in ``conf`` call for."""
-    from .injection import ResourcesMiddleware
-    from .publisher import REGISTRY, declared_link_modules
+    """Wrap ``app`` in the middleware the settings in ``conf`` call for; the start-up
+    actions of every feature happen here, and its per-application state is set on the
+    middleware."""
+    from .middleware import CONFIG_KEY, ResourcesMiddleware
+    from .registry import REGISTRY, declared_link_modules
     from .versioning import VERSIONS
 
     settings = conf[SETTINGS_KEY]
@@ -151,6 +170,7 @@ def build_middleware(app, conf):
     _import_root_controller(conf)
     engines.check_widget_templates(options["preferred_rendering_engines"])
     middleware = ResourcesMiddleware(app, base_url=settings.resources.base_url, **options)
+    middleware.settings = settings
     # Hash every module that has a resource now: the first page should not pay for it.
     for modname in REGISTRY.modnames() | declared_link_modules():
         VERSIONS.token(modname)
@@ -165,27 +185,16 @@ def build_middleware(app, conf):
         middleware.guarded = True
         log.info("Widget statelessness guard on: a request that changes a shared widget fails")
     _setup_cache(middleware, settings, conf.get("package_name"))
-    from . import fscache
-
-    fscache.configure(settings.fscache.dir)
-    if settings.fscache.dir:
-        log.info("Filesystem cache in %s", settings.fscache.dir)
-    aggregation = settings.aggregation
-    if aggregation.hash:
-        from .bundles import Bundles
-
-        package = conf["package_name"]
-        bundles = Bundles.load(aggregation.hash, aggregation.directory, package, middleware.resources, settings.debug)
-        middleware.use_bundles(bundles, package, aggregation.directory)
-        log.info("Bundles of aggregation %s replace %d resources", aggregation.hash, bundles.member_count)
+    _setup_fscache(middleware, settings)
+    _setup_bundles(middleware, settings, conf.get("package_name"))
+    conf[CONFIG_KEY] = middleware  # for code running outside a request (see middleware.current)
     return middleware
 
 
 def _setup_cache(middleware, settings, package):
     """The cache regions of this application, for cached_template and cached_entity."""
-    from . import injection
     from .caching import CacheStore
-    from .pages import DECORATED
+    from .pages import DECORATED, InjectedPages
 
     store = CacheStore(settings.cache)
     # A page of this application cached in a region that does not exist: say so now (those
@@ -200,8 +209,32 @@ def _setup_cache(middleware, settings, package):
                 "cached_template(region=...) of %s.%s" % (decorator.func.__module__, decorator.func.__qualname__),
                 decorator.region, exc.accepted,
             ) from None
-    middleware.cache_store = injection.LAST_CACHE_STORE = store
+    middleware.cache_store = store
+    middleware.injected_pages = InjectedPages()
     log.info("Cache regions: %s", ", ".join("%s (%s)" % (r.name, r.type) for r in settings.cache.regions))
+
+
+def _setup_fscache(middleware, settings):
+    """The filesystem cache: its directory created and checked to be writable now."""
+    if not settings.fscache.dir:
+        return
+    from .fscache import FileCache
+
+    middleware.filecache = FileCache(settings.fscache.dir)
+    middleware.filecache.prepare("fscache.dir")
+    log.info("Filesystem cache in %s", middleware.filecache.root)
+
+
+def _setup_bundles(middleware, settings, package):
+    """The bundles of ``aggregated_hash``, checked against their mapping now."""
+    aggregation = settings.aggregation
+    if not aggregation.hash:
+        return
+    from .bundles import Bundles
+
+    bundles = Bundles.load(aggregation.hash, aggregation.directory, package, middleware.resources, settings.debug)
+    middleware.use_bundles(bundles, package, aggregation.directory)
+    log.info("Bundles of aggregation %s replace %d resources", aggregation.hash, bundles.member_count)
 
 
 def _import_root_controller(conf):

@@ -8,32 +8,46 @@ import importlib
 import importlib.util
 import logging
 import os
+import typing
 
 from .declared import subclasses
 from .errors import ConfigError, TemplateEngineError
-from .settings import TEMPLATE_ENGINES
 
 log = logging.getLogger(__name__)
 
-# Kajiki must not claim ``.html``: Genshi-only widget libraries ship ``.html`` Genshi
-# templates, and Kajiki renders those without any error as raw ``py:`` markup.
-EXTENSIONS = {
-    "kajiki": ("kajiki", "xhtml", "xml"),
-    "genshi": ("genshi", "html"),
-    "mako": ("mak", "mako"),
-    "jinja": ("jinja", "jinja2"),
-    "chameleon": ("pt",),
-}
 
-# When the application does not say, engines it does not use for its own pages are
-# tried fastest first: Genshi renders the same widget several times slower than Mako.
-_FALLBACK_ORDER = ("kajiki", "mako", "jinja", "genshi", "chameleon")
-_MODULES = {"kajiki": "kajiki", "genshi": "genshi", "mako": "mako", "jinja": "jinja2", "chameleon": "chameleon"}
-_DISTRIBUTIONS = {"kajiki": "Kajiki", "genshi": "Genshi", "mako": "Mako", "jinja": "Jinja2", "chameleon": "Chameleon"}
+class Engine(typing.NamedTuple):
+    name: str  # in resources.engines and ToscaWidgets' preferred_rendering_engines
+    module: str  # what it imports
+    distribution: str  # what pip installs
+    extensions: tuple  # of the template files it renders
+
+
+# In the order engines are tried when the application does not say (after those it uses
+# for its own pages): fastest first, Genshi renders the same widget several times slower
+# than Mako.  Kajiki must not claim ``.html``: Genshi-only widget libraries ship ``.html``
+# Genshi templates, and Kajiki renders those without any error as raw ``py:`` markup.
+ENGINES = (
+    Engine("kajiki", "kajiki", "Kajiki", ("kajiki", "xhtml", "xml")),
+    Engine("mako", "mako", "Mako", ("mak", "mako")),
+    Engine("jinja", "jinja2", "Jinja2", ("jinja", "jinja2")),
+    Engine("genshi", "genshi", "Genshi", ("genshi", "html")),
+    Engine("chameleon", "chameleon", "Chameleon", ("pt",)),
+)
+_BY_NAME = {engine.name: engine for engine in ENGINES}
+
+#: Every engine name, in the order above.
+NAMES = tuple(_BY_NAME)
+#: ToscaWidgets' ``rendering_extension_lookup``: the extensions of each engine.
+EXTENSIONS = {engine.name: engine.extensions for engine in ENGINES}
 
 
 def is_installed(engine):
-    return importlib.util.find_spec(_MODULES[engine]) is not None
+    return importlib.util.find_spec(_BY_NAME[engine].module) is not None
+
+
+def _distributions(engines):
+    return [_BY_NAME[engine].distribution for engine in engines]
 
 
 def choose_engines(configured, default_renderer, renderers):
@@ -49,12 +63,12 @@ def choose_engines(configured, default_renderer, renderers):
             raise ConfigError(
                 "resources.engines", " ".join(configured),
                 "%s not installed: pip install %s, or remove %s from the list"
-                % (", ".join(missing), " ".join(_DISTRIBUTIONS[e] for e in missing), " and ".join(missing)),
+                % (", ".join(missing), " ".join(_distributions(missing)), " and ".join(missing)),
             )
         return tuple(configured)
     chosen = []
-    for engine in (default_renderer, *renderers, *_FALLBACK_ORDER):
-        if engine in TEMPLATE_ENGINES and engine not in chosen and is_installed(engine):
+    for engine in (default_renderer, *renderers, *NAMES):
+        if engine in _BY_NAME and engine not in chosen and is_installed(engine):
             chosen.append(engine)
     if not chosen:
         raise TemplateEngineError(
@@ -77,8 +91,8 @@ def template_engines_with_file(template):
         return ()
     directory = os.path.dirname(getattr(module, "__file__", None) or "")
     return tuple(
-        engine for engine in TEMPLATE_ENGINES
-        if any(os.path.exists(os.path.join(directory, "%s.%s" % (name, ext))) for ext in EXTENSIONS[engine])
+        engine.name for engine in ENGINES
+        if any(os.path.exists(os.path.join(directory, "%s.%s" % (name, ext))) for ext in engine.extensions)
     )
 
 
@@ -110,7 +124,7 @@ def _template_problem(template, engines):
         # An explicit engine: ToscaWidgets uses it whatever the preferences say.
         if is_installed(prefix):
             return None
-        return "%s needs %s: pip install %s" % (template, prefix, _DISTRIBUTIONS[prefix])
+        return "%s needs %s: pip install %s" % (template, prefix, _BY_NAME[prefix].distribution)
     available = template_engines_with_file(template)
     if available is None or any(e in engines for e in available):
         return None
@@ -118,8 +132,8 @@ def _template_problem(template, engines):
         # No engine choice can help: that widget fails whatever the configuration says.
         log.warning("Widget template %s has no file for any template engine", template)
         return None
-    installable = " or ".join(_DISTRIBUTIONS[e] for e in available)
+    distributions = _distributions(available)
     return (
         "%s exists only for %s: install %s (pip install %s) or add %s to resources.engines"
-        % (template, ", ".join(available), installable, _DISTRIBUTIONS[available[0]], " or ".join(available))
+        % (template, ", ".join(available), " or ".join(distributions), distributions[0], " or ".join(available))
     )

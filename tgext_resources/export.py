@@ -15,16 +15,20 @@ serves exactly what the application would.
 import dataclasses
 import os
 
-from .aggregation import compressed_siblings, prepare, request_context
-from .atomic import write_atomic
+from .collection import prepare, request_context
 from .errors import ExportError, ResourcesError
 from .locate import resource_file
-from .publisher import REGISTRY
+from .media import (
+    SIBLINGS,
+    compressed_siblings,
+    is_compressible,
+    never_served,
+    served_files,
+    write_atomic,
+    write_if_changed,
+)
+from .registry import REGISTRY
 from .versioning import VERSIONS
-
-# Types that compress; images and fonts are compressed already.
-COMPRESSIBLE = (".js", ".css", ".svg", ".json", ".txt", ".html", ".xml", ".map", ".ico", ".eot", ".ttf", ".otf")
-_SKIPPED_DIRECTORIES = ("__pycache__",)
 
 
 @dataclasses.dataclass
@@ -84,20 +88,14 @@ def _files(registry):
     """``(modname, filename, path, immutable)`` for every file the application serves."""
     for modname, name, whole_dir, immutable in registry.entries():
         path = resource_file(modname, name)
-        if path is None:
+        if path is None or never_served(name):
             continue
         if not whole_dir:
             if os.path.isfile(path):
                 yield modname, name, path, False
             continue
-        for parent, subdirectories, files in os.walk(path):
-            subdirectories[:] = sorted(d for d in subdirectories if d not in _SKIPPED_DIRECTORIES)
-            subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
-            for file_name in sorted(files):
-                if file_name.startswith("."):
-                    continue  # never served (see publisher.py): temporary files, .htaccess...
-                full = os.path.join(parent, file_name)
-                yield modname, "%s/%s" % (name, os.path.relpath(full, path).replace(os.sep, "/")), full, immutable
+        for relative in served_files(path):
+            yield modname, "%s/%s" % (name, relative), os.path.join(path, *relative.split("/")), immutable
 
 
 def export(conf, output):
@@ -123,7 +121,7 @@ def export(conf, output):
         # same Last-Modified, and nginx the same ETag ("mtime-size"), as the publisher.
         times[target] = os.stat(path).st_mtime
         siblings = {}
-        if filename.endswith(COMPRESSIBLE) and not os.path.isfile(path + ".gz"):
+        if is_compressible(filename) and not os.path.isfile(path + ".gz"):
             siblings = _siblings(target, data)  # made here, as the package ships none
         for suffix, packed in siblings.items():
             wanted[target + suffix] = packed
@@ -157,7 +155,7 @@ def _siblings(target, data):
         unchanged = False
     if unchanged:
         kept = {}
-        for suffix in (".gz", ".br"):
+        for suffix, _ in SIBLINGS:
             try:
                 with open(target + suffix, "rb") as f:
                     kept[suffix] = f.read()
@@ -165,20 +163,14 @@ def _siblings(target, data):
                 pass
         if ".gz" in kept:
             return kept
-    return compressed_siblings(data)
+    return compressed_siblings(target, data)
 
 
 def _write(path, data, summary):
     summary.files += 1
     summary.bytes += len(data)
-    try:
-        with open(path, "rb") as f:
-            if f.read() == data:
-                summary.unchanged += 1
-                return  # leave the file (and its date, its ETag) alone
-    except OSError:
-        pass
-    write_atomic(path, data)
+    if not write_if_changed(path, data):
+        summary.unchanged += 1
 
 
 def _link(source, path, summary):

@@ -6,145 +6,151 @@ serves that file while it exists and asks the application otherwise.  Deleting t
 (``fscache.invalidate``) when the object changes makes the next request reach the
 application, which writes it again.
 
-* Only a 200 answer to a GET without a query string is written (the front server serves
-  the file whatever the query string says, so it must not depend on one), never one that
-  sets a cookie or one made from the visitor's session.
+* Only a response that may be shared (see shareable.py: a 200 to a GET, no cookie, not
+  private, not made from the visitor's session) to a request without a query string is
+  written (the front server serves the file whatever the query string says).
 * An HTML page whose URL has no extension is written as ``<path>.html`` (``/`` and paths
   ending in ``/`` as ``index.html``), so the front server can send it as HTML; other
   responses need an extension in their URL.
 * Files are written to a temporary file in their directory, then renamed into place: a
   reader sees the old file or the new one, whole, however many writers there are.
-* Compressible files get a ``.gz`` sibling when smaller; invalidation removes it too.
+* Compressible files get ``.gz`` (and ``.br``) siblings when smaller (see media.py);
+  invalidation removes them too.
+* The directory belongs to the application (its middleware's ``filecache``):
+  ``fscache.store`` and ``fscache.invalidate`` act on the application serving the request,
+  or, outside a request, on the one TurboGears configured last.
 * Paths are checked: no ``..``, no absolute path, no NUL, no backslash, and nothing
   written through a symbolic link that leads outside the directory.
 """
 import logging
 import os
 
-from .atomic import write_atomic
+from . import shareable
 from .errors import ConfigError, UnsafePathError
-from .injection import FSCACHE_KEY
 from .locate import split_filename
+from .media import SIBLINGS, compressed_siblings, is_hidden, write_atomic
+from .middleware import current, steps
 
 log = logging.getLogger(__name__)
-_COMPRESSIBLE = (".html", ".htm", ".css", ".js", ".json", ".svg", ".txt", ".xml", ".csv")
-
-#: The directory of the application built last (None: fscache.dir unset).
-_DIRECTORY = None
 
 
-def parse_directory(key, value):
-    """``fscache.dir`` made ready at start-up: created if needed, and checked to be writable."""
-    path = os.path.abspath(os.path.expanduser(str(value).strip()))
-    try:
-        os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".tgext-resources-write-test-%d" % os.getpid())
-        with open(probe, "wb") as f:
-            f.write(b"ok")
-        os.unlink(probe)
-    except OSError as exc:
-        raise ConfigError(
-            key, value,
-            "the directory cannot be created or written (%s); give the application's user write "
-            "access to it, or choose another directory" % (exc.strerror or exc),
-        ) from None
-    return os.path.realpath(path)
+class FileCache:
+    """The filesystem cache of one application: its directory, and writing and deleting there."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def prepare(self, key="fscache.dir"):
+        """At start-up: create the directory and check that it can be written."""
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            probe = os.path.join(self.root, ".tgext-resources-write-test-%d" % os.getpid())
+            with open(probe, "wb") as f:
+                f.write(b"ok")
+            os.unlink(probe)
+        except OSError as exc:
+            raise ConfigError(
+                key, self.root,
+                "the directory cannot be created or written (%s); give the application's user write "
+                "access to it, or choose another directory" % (exc.strerror or exc),
+            ) from None
+        self.root = os.path.realpath(self.root)
+
+    def file_for(self, path, content_type=None):
+        """The file that holds URL ``path``; UnsafePathError for a hostile path.
+
+        ``content_type``: with ``text/html``, a path without an extension gets ``.html`` and a
+        directory path ``index.html``.
+        """
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise UnsafePathError("fscache path %r must be the absolute path of a URL, e.g. /thumbs/42.png" % (path,))
+        relative = path[1:]
+        html = (content_type or "").split(";")[0].strip().lower() == "text/html"
+        if relative == "" or relative.endswith("/"):
+            if not html:
+                raise UnsafePathError("fscache path %r names a directory: only an HTML page can stand for it" % path)
+            relative += "index.html"
+        elif html and "." not in relative.rsplit("/", 1)[-1]:
+            relative += ".html"
+        segments = split_filename(relative)  # no "..", ".", "//", NUL, backslash
+        if is_hidden(relative):  # the front server refuses them: writes in progress live there
+            raise UnsafePathError("fscache path %r has a hidden segment" % path)
+        target = os.path.join(self.root, *segments)
+        parent = os.path.realpath(os.path.dirname(target))
+        if os.path.commonpath([parent, self.root]) != self.root or os.path.islink(target):
+            raise UnsafePathError("fscache path %r leads outside %s through a symbolic link" % (path, self.root))
+        return target
+
+    def store(self, path, body, content_type=None):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        target = self.file_for(path, content_type)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        self.file_for(path, content_type)  # again: a directory made by another writer meanwhile
+        write_atomic(target, body)
+        siblings = compressed_siblings(target, body)
+        for suffix, _ in SIBLINGS:
+            if suffix in siblings:
+                write_atomic(target + suffix, siblings[suffix])
+            else:
+                _remove(target + suffix)  # an older one would disagree with the new file
+        return target
+
+    def invalidate(self, path):
+        removed = []
+        for content_type in (None, "text/html"):
+            try:
+                target = self.file_for(path, content_type)
+            except UnsafePathError:
+                if content_type is None and (path.endswith("/") or path == "/"):
+                    continue  # a directory path: only its index.html form exists
+                raise
+            for candidate in (target, *(target + suffix for suffix, _ in SIBLINGS)):
+                if _remove(candidate):
+                    removed.append(candidate)
+        return removed
 
 
-def configure(directory):
-    """Use ``directory`` (or nothing, for None) from now on; the configurator calls this."""
-    global _DIRECTORY
-    _DIRECTORY = directory
+def _filecache():
+    middleware = current()
+    return getattr(middleware, "filecache", None)
 
 
 def directory():
-    """The configured directory, or None when ``fscache.dir`` is unset."""
-    return _DIRECTORY
-
-
-def file_for(path, root, content_type=None):
-    """The file of ``root`` that holds URL ``path``; UnsafePathError for a hostile path.
-
-    ``content_type``: with ``text/html``, a path without an extension gets ``.html`` and a
-    directory path ``index.html``.
-    """
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise UnsafePathError("fscache path %r must be the absolute path of a URL, e.g. /thumbs/42.png" % (path,))
-    relative = path[1:]
-    html = (content_type or "").split(";")[0].strip().lower() == "text/html"
-    if relative == "" or relative.endswith("/"):
-        if not html:
-            raise UnsafePathError("fscache path %r names a directory: only an HTML page can stand for it" % path)
-        relative += "index.html"
-    elif html and "." not in relative.rsplit("/", 1)[-1]:
-        relative += ".html"
-    segments = split_filename(relative)  # no "..", ".", "//", NUL, backslash
-    if any(segment.startswith(".") for segment in segments):
-        raise UnsafePathError("fscache path %r has a hidden segment" % path)
-    target = os.path.join(root, *segments)
-    parent = os.path.realpath(os.path.dirname(target))
-    if os.path.commonpath([parent, root]) != root or os.path.islink(target):
-        raise UnsafePathError("fscache path %r leads outside %s through a symbolic link" % (path, root))
-    return target
+    """The directory of the current application, or None when its ``fscache.dir`` is unset."""
+    cache = _filecache()
+    return cache.root if cache is not None else None
 
 
 def store(path, body, content_type=None):
     """Write ``body`` (bytes) for URL ``path``; returns the file written, or None when
     ``fscache.dir`` is unset.  UnsafePathError for a hostile path (nothing is written)."""
-    root = _DIRECTORY
-    if root is None:
-        return None
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    target = file_for(path, root, content_type)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    file_for(path, root, content_type)  # again: a directory made by another writer meanwhile
-    write_atomic(target, body)
-    if target.endswith(_COMPRESSIBLE):
-        import gzip
-
-        packed = gzip.compress(body, compresslevel=9, mtime=0)
-        if len(packed) < len(body):
-            write_atomic(target + ".gz", packed)
-        else:
-            _remove(target + ".gz")
-    return target
+    cache = _filecache()
+    return cache.store(path, body, content_type) if cache is not None else None
 
 
 def invalidate(path):
     """Delete what was written for URL ``path`` (the file, its ``.html`` or ``index.html``
     form, and their compressed siblings); the next request reaches the application."""
-    root = _DIRECTORY
-    if root is None:
-        return []
-    removed = []
-    for content_type in (None, "text/html"):
-        try:
-            target = file_for(path, root, content_type)
-        except UnsafePathError:
-            if content_type is None and (path.endswith("/") or path == "/"):
-                continue  # a directory path: only its index.html form exists
-            raise
-        for candidate in (target, target + ".gz", target + ".br"):
-            if _remove(candidate):
-                removed.append(candidate)
-    return removed
+    cache = _filecache()
+    return cache.invalidate(path) if cache is not None else []
 
 
 def _remove(path):
     try:
         os.unlink(path)
         return True
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError):  # "/images" where "/images/" was written
         return False
+    except PermissionError:
+        if os.path.isdir(path):  # macOS and others say EPERM for a directory
+            return False
+        raise
 
 
 class fs_cached:
     """Write the response of the controller it decorates (under ``@expose``) to
     ``fscache.dir`` at the request's path, for the front server to serve from then on."""
-
-    def __init__(self):
-        pass
 
     def __call__(self, func):
         from tg.decorators import Decoration
@@ -153,11 +159,12 @@ class fs_cached:
             def call(tg_config, controller, remainder, params):
                 import tg
 
-                request = tg.request._current_obj()
-                if _DIRECTORY is not None and request.method == "GET" and not request.query_string:
-                    plan = _Plan(request.environ)
-                    plan.watch_session()
-                    request.environ[FSCACHE_KEY] = plan  # the middleware writes the final body
+                environ = tg.request.environ
+                cache = _filecache()
+                todo = steps(environ)
+                if cache is not None and todo is not None and not environ.get("QUERY_STRING") \
+                        and not shareable.request_refusal(environ):
+                    todo.on_sent.append(_Write(cache, shareable.watch_session()))
                 return next_caller(tg_config, controller, remainder, params)
 
             return call
@@ -166,41 +173,30 @@ class fs_cached:
         return func
 
 
-class _Plan:
-    """A response to write once it is complete (called by the middleware)."""
+class _Write:
+    """Step ``on_sent``: the response as sent (resources included) written to the cache."""
 
-    def __init__(self, environ):
-        self.environ = environ
-        self._session = None
+    def __init__(self, cache, session):
+        self.cache = cache
+        self.session = session
 
-    def watch_session(self):
-        import tg
-
-        from .pages import _WatchedSession
-
-        context = tg.request_local.context._current_obj()
-        if getattr(context, "session", None) is not None:
-            if not isinstance(context.session, _WatchedSession):
-                context.session = _WatchedSession(context.session)
-            self._session = context.session
-
-    def finish(self, status, headers, body):
-        if not status.startswith("200 "):
-            return
-        names = {name.lower(): value for name, value in headers}
-        if "set-cookie" in names or "content-encoding" in names:
-            return
-        if self._session is not None and self._session.used:
-            return  # made from this visitor's session: not for everyone
-        path = (self.environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "replace")
-        content_type = names.get("content-type")
+    def __call__(self, response):
+        environ = response.environ
+        path = (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "replace")
+        refused = shareable.response_refusal(
+            environ, response.status, response.headers, self.session is not None and self.session.used)
+        if refused is None and response.header("Content-Encoding"):
+            refused = "it is encoded (the front server sends the file as it is)"
+        content_type = response.header("Content-Type")
         is_html = (content_type or "").split(";")[0].strip().lower() == "text/html"
-        if not is_html and "." not in path.rsplit("/", 1)[-1]:
-            log.info("Not written to the filesystem cache: %s has no extension to give it a type", path)
+        if refused is None and not is_html and "." not in path.rsplit("/", 1)[-1]:
+            refused = "the URL has no extension to give it a type"
+        if refused:
+            log.info("Not written to the filesystem cache: %s: %s", path, refused)
             return
         try:
-            store(path, body, content_type)
+            self.cache.store(path, response.body, content_type)
         except UnsafePathError as exc:
             log.warning("Not written to the filesystem cache: %s", exc)
-        except OSError as exc:
+        except (OSError, RecursionError) as exc:  # a full disk; a path too deep to resolve
             log.warning("Not written to the filesystem cache: %s (%s)", path, exc)

@@ -1,196 +1,57 @@
-"""Injecting widget resources into every HTML page, streamed or not.
+"""The resources of a request, and putting their tags into its HTML page.
 
-Plain WSGI and tw2: nothing here knows TurboGears.
+Plain WSGI and tw2: nothing here knows TurboGears.  Widgets register resources in the
+request's :class:`ResourceList`; what a cache keeps of them is a :class:`StoredResource`;
+the :class:`Injector` writes their tags where tw2 would have put them.
 """
-import collections
 import html
 import logging
 import re
-import threading
 import typing
 
 from markupsafe import Markup
-from tw2.core import core, templating
-from tw2.core.middleware import TwMiddleware
+from tw2.core import core
 from tw2.core.resources import CSSLink, CSSSource, JSLink, JSSource, find_charset
-from webob import Request, Response
 
 from .bundles import BundleLink
-from .guard import GUARDED_REQUEST
-from .publisher import REGISTRY, Publisher
 
 log = logging.getLogger(__name__)
 
 # Responses that must not carry a body (RFC 9110, 15.3.5 and 15.4.5).
 _BODYLESS_STATUS = ("204", "304")
 
-# What the page cache (pages.py) leaves in the environ for this middleware: a plan with
-# finish(status, headers, body, resources) and release(), paths to render again, and, on a
-# hit, the id of the cached page, whose injected HTML this middleware keeps (see below).
-PLAN_KEY = "tgext_resources.page_cache"
-REFRESH_KEY = "tgext_resources.refresh"
-REFRESH_AFTER_KEY = "tgext_resources.refresh_after"
-CACHED_PAGE_KEY = "tgext_resources.cached_page"
-# What fs_cached (fscache.py) leaves: a plan with finish(status, headers, final body).
-FSCACHE_KEY = "tgext_resources.fscache"
-# Where this middleware puts itself, for the page cache to find the injected pages it kept.
-MIDDLEWARE_KEY = "tgext_resources.middleware"
-_INJECTED_PAGES = 256
 
-#: The cache store of the application built last (for code running outside a request).
-LAST_CACHE_STORE = None
-
-# Widget controllers, like resources (see publisher.py), are registered with whichever
-# middleware the defining thread knows: share them between every middleware of the process.
-_WIDGET_CONTROLLERS = {}
+def is_injectable(status, headers, resources):
+    """Whether a response is a page to put ``resources`` into: HTML, not encoded, with a body."""
+    if not resources or status.startswith(_BODYLESS_STATUS):
+        return False
+    content_type = (_header(headers, "Content-Type") or "").lower()
+    encoding = (_header(headers, "Content-Encoding") or "identity").lower()
+    return "html" in content_type and encoding == "identity"
 
 
-class ResourcesMiddleware(TwMiddleware):
-    """The ToscaWidgets 2 middleware, with injection that works on every HTML response.
-
-    tw2's own middleware skips any response whose body is a generator, and TurboGears 2.5
-    streams responses by default (``registry_streaming = true``): pages lose every resource
-    link, without an error.  This one reads the body of an HTML response when widgets
-    registered resources for it, so other responses, and pages without widgets, still stream.
-    """
+class Injector:
+    """Writes the tags of a page's resources into it: versioned, bundled, on the base URL."""
 
     bundles = None  # the aggregated host framework, when aggregated_hash is set
-    guarded = False  # the widget statelessness guard is on for this application's requests
-    cache_store = None  # caching.CacheStore, for cached_template and cached_entity
 
-    def __init__(self, app, base_url="", **config):
-        super().__init__(app, **config)
-        REGISTRY.adopt_tw2(self.resources)
-        REGISTRY.register_declared_links()
-        self.resources = Publisher(
-            self.config.res_prefix, REGISTRY, max_age=self.config.res_max_age, debug=self.config.debug,
-            base_url=base_url,
-        )
-        _WIDGET_CONTROLLERS.update(self.controllers._widgets)
-        self.controllers._widgets = _WIDGET_CONTROLLERS
-        # A cached page, once injected, is the same bytes for as long as this process serves
-        # it (tokens, bundles and base URL are fixed at start-up): keep the last ones, so a
-        # cache hit costs no more than a trivial controller.
-        self._injected = collections.OrderedDict()
-        self._injected_lock = threading.Lock()
-        # tw2 caches which engine renders each template in one process-wide dict, whatever
-        # the preferences of the middleware that filled it: start afresh with ours.
-        templating.engine_name_cache.clear()
-        templating.get_engine_name._flush()
+    def __init__(self, publisher):
+        self.publisher = publisher
 
-    def use_bundles(self, bundles, package, directory):
-        """Inject ``bundles`` in place of their members; serve ``directory`` of ``package``,
-        where every file is named by its content, with far-future caching."""
-        REGISTRY.register(package, directory, whole_dir=True, immutable=True)
-        self.bundles = bundles
+    def inject(self, response):
+        """Put the tags of ``response.resources`` into ``response.body`` (a middleware.Finished)."""
+        body = self.page(response.body, response.header("Content-Type"), response.environ.get("SCRIPT_NAME", ""),
+                         response.resources)
+        if body is not response.body:
+            response.body = body
+            response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
+            response.headers.append(("Content-Length", str(len(body))))
 
-    def __call__(self, environ, start_response):
-        rl = core.request_local()
-        rl.clear()
-        rl["middleware"] = self
-        rl["resources"] = ResourceList()
-        if self.guarded:
-            rl[GUARDED_REQUEST] = True
-        try:
-            path = environ.get("PATH_INFO", "")
-            if self.config.serve_resources and path.startswith(self.config.res_prefix):
-                return self.resources(environ, start_response)
-            app = self.app
-            if self.config.serve_controllers and path.startswith(self.config.controller_prefix):
-                app = self._widget_controller
-            return self._respond(app, environ, start_response)
-        finally:
-            rl.clear()
-
-    def _widget_controller(self, environ, start_response):
-        # tw2's ControllersApp compares the first path segment with the whole prefix, so a
-        # prefix of two segments (TurboGears' /tw2/controllers/) never matches: route here.
-        req = Request(environ)
-        name = req.path_info[len(self.config.controller_prefix):].split("/", 1)[0] or "index"
-        widget = _WIDGET_CONTROLLERS.get(name)
-        response = widget.request(req) if widget is not None else Response(status=404)
-        return response(environ, start_response)
-
-    def _respond(self, app, environ, start_response):
-        environ[MIDDLEWARE_KEY] = self
-        plan = None
-        try:
-            status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)
-            plan = environ.pop(PLAN_KEY, None)
-            refreshes = environ.pop(REFRESH_AFTER_KEY, None)
-            to_disk = environ.pop(FSCACHE_KEY, None)
-            inject = (
-                self.config.inject_resources
-                and core.request_local().get("resources")
-                and not status.startswith(_BODYLESS_STATUS)
-                and _is_plain_html(headers)
-            )
-            if inject and environ.get("REQUEST_METHOD") == "HEAD":
-                # No body to change, but the GET body's length differs from the one announced.
-                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-                inject = False
-            if plan is not None or inject or refreshes or to_disk is not None:
-                body = _read(app_iter)
-                stored = snapshots(core.request_local().pop("resources", None))
-                if plan is not None:
-                    plan.finish(status, headers, body, stored)
-                if inject:
-                    body = self._inject(body, headers, environ.get("SCRIPT_NAME", ""), stored)
-                    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-                    headers.append(("Content-Length", str(len(body))))
-                    self._remember(environ, body)
-                if to_disk is not None:
-                    to_disk.finish(status, headers, body)  # the page as sent, resources included
-                app_iter = [body]
-                if refreshes:
-                    self._refresh(refreshes, environ)
-        finally:
-            plan = plan or environ.pop(PLAN_KEY, None)  # the application raised: never left locked
-            if plan is not None:
-                plan.release()
-        start_response(status, headers, exc_info)
-        return app_iter
-
-    def injected_page(self, page_id, script_name):
-        """The injected HTML of cached page ``page_id`` made here before, or None."""
-        return self._injected.get((page_id, script_name))
-
-    def _remember(self, environ, body):
-        page_id = environ.get(CACHED_PAGE_KEY)
-        if page_id is None:
-            return
-        with self._injected_lock:
-            self._injected[(page_id, environ.get("SCRIPT_NAME", ""))] = body
-            while len(self._injected) > _INJECTED_PAGES:
-                self._injected.popitem(last=False)
-
-    def _refresh(self, paths, environ):
-        """Render ``paths`` again through this application, now that the request that asked
-        for it is complete (its transaction committed), so that the cache holds them."""
-        local = core.request_local()
-        saved = dict(local)
-        base_url = "%s://%s%s" % (environ.get("wsgi.url_scheme", "http"),
-                                  environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "localhost"),
-                                  environ.get("SCRIPT_NAME", ""))
-        try:
-            for path in paths:
-                request = Request.blank(path, base_url=base_url, environ={REFRESH_KEY: True})
-                if environ.get("HTTP_ACCEPT_LANGUAGE"):
-                    request.headers["Accept-Language"] = environ["HTTP_ACCEPT_LANGUAGE"]
-                try:
-                    response = request.get_response(self)
-                    if response.status_int != 200:
-                        log.warning("Refreshing %s gave %s: not cached", path, response.status)
-                except Exception:
-                    log.warning("Refreshing %s failed: not cached", path, exc_info=True)
-        finally:
-            local.clear()
-            local.update(saved)
-
-    def _inject(self, body, headers, script_name, resources):
-        content_type = _header(headers, "Content-Type") or ""
+    def page(self, body, content_type, script_name, resources):
+        """``body`` (bytes) with the tags of ``resources`` in place; ``body`` itself if it
+        cannot be decoded."""
         charset = None
-        for param in content_type.split(";")[1:]:
+        for param in (content_type or "").split(";")[1:]:
             name, _, value = param.partition("=")
             if name.strip().lower() == "charset":
                 charset = value.strip().strip('"')
@@ -204,21 +65,22 @@ class ResourcesMiddleware(TwMiddleware):
             return body
         by_location = {}
         for resource in resources:
-            by_location.setdefault(resource.location, []).append(self._tag(resource, script_name))
+            by_location.setdefault(resource.location, []).append(self.tag(resource, script_name))
         return inject(page, by_location).encode(charset, "xmlcharrefreplace")
 
-    def _tag(self, resource, script_name):
+    def tag(self, resource, script_name):
         """The HTML of one resource, its link versioned and on the base URL."""
+        url = self.publisher.url
         if isinstance(resource, BundleLink):
-            resource.url = self.resources.url(resource.path, script_name)
+            resource.url = url(resource.path, script_name)
             return resource.generate_output("string")
         stored = resource if isinstance(resource, StoredResource) else snapshot(resource)
         if stored.kind == "js":
             return '<script type="text/javascript" src="%s"%s></script>' % (
-                html.escape(self.resources.url(stored.link, script_name)), stored.attrs)
+                html.escape(url(stored.link, script_name)), stored.attrs)
         if stored.kind == "css":
             return '<link rel="stylesheet" type="text/css" href="%s" media="%s" />' % (
-                html.escape(self.resources.url(stored.link, script_name)), html.escape(stored.media))
+                html.escape(url(stored.link, script_name)), html.escape(stored.media))
         return stored.html
 
 
@@ -373,18 +235,3 @@ def _header(headers, name):
         if key.lower() == name:
             return value
     return None
-
-
-def _is_plain_html(headers):
-    content_type = (_header(headers, "Content-Type") or "").lower()
-    encoding = (_header(headers, "Content-Encoding") or "identity").lower()
-    return "html" in content_type and encoding == "identity"
-
-
-def _read(app_iter):
-    try:
-        return b"".join(app_iter)
-    finally:
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            close()

@@ -71,8 +71,9 @@ class _SwitchedOff:
         return False  # "if tg.session:" still reads as "no session"
 
 
-def wrapper_class():
-    """The application wrapper that stands in for what minimal mode switched off."""
+def wrapper_class(settings_key):
+    """The application wrapper that stands in for what minimal mode switched off; it reads
+    the application's parsed settings under ``settings_key`` of its configuration."""
     from tg.appwrappers.base import ApplicationWrapper
 
     class MinimalModeApplicationWrapper(ApplicationWrapper):
@@ -81,8 +82,11 @@ def wrapper_class():
 
         def __init__(self, handler, config):
             super().__init__(handler, config)
-            self.enabled = bool(config.get("tgext_resources.minimal_mode"))
+            settings = config.get(settings_key)
+            self.enabled = settings is not None and settings.mode.minimal
             self.dbsession = config.get("DBSession") if config.get("use_sqlalchemy") else None
+            if self.enabled and self.dbsession is not None:
+                _watch_flushes(self.dbsession)
 
         @property
         def injected(self):
@@ -105,7 +109,8 @@ def wrapper_class():
             if registry is None or not registry.has():
                 return
             session = self.dbsession()
-            if session.new or session.dirty or session.deleted:
+            if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
+                session.rollback()  # the next request on this thread starts clean
                 raise MinimalModeError(
                     "this request changed the database, but the transaction manager is switched off by "
                     "minimal_mode = true (tm.enabled = false): call transaction.commit() in the "
@@ -113,3 +118,28 @@ def wrapper_class():
                 )
 
     return MinimalModeApplicationWrapper
+
+
+# Set in a session's info between a flush and the end of its transaction: a flush empties
+# session.new/dirty/deleted, yet nothing is saved until a commit.
+_FLUSHED = "tgext_resources.flushed"
+
+
+def _flushed(session, flush_context):
+    session.info[_FLUSHED] = True
+
+
+def _ended(session, *args):
+    session.info.pop(_FLUSHED, None)
+
+
+def _watch_flushes(dbsession):
+    """Track, on every session ``dbsession`` (a scoped_session or sessionmaker) makes,
+    whether it flushed changes that no commit or rollback has ended yet."""
+    from sqlalchemy import event
+
+    target = getattr(dbsession, "session_factory", dbsession)  # the sessionmaker behind a scoped_session
+    if not event.contains(target, "after_flush", _flushed):
+        event.listen(target, "after_flush", _flushed)
+        event.listen(target, "after_commit", _ended)
+        event.listen(target, "after_rollback", _ended)

@@ -1,4 +1,4 @@
-"""Caching whole rendered pages: ``cached_template``, and ``refresh_page`` after an edit.
+"""Caching whole rendered pages: ``cached_template`` (``refresh_page`` is in refresh.py).
 
 Under ``@expose``::
 
@@ -11,28 +11,29 @@ On a miss the controller and its template run as usual, and the page is stored t
 with the widget resources it registered; on a hit neither runs: the stored page is given
 to TurboGears and its resources to the middleware, which injects them as it did on the
 miss (versioned, bundled, on the base URL as configured now), so the page is the same, byte
-for byte.  The store itself happens in the outermost middleware, once everything else
+for byte.  The store itself is a step the outermost middleware runs, once everything else
 (sessions, error pages) has had its say, so what is stored is what was sent.
 
-Never stored: a status other than 200, a response that sets a cookie, a page that read the
-visitor's session, a request other than GET (HEAD is answered from the cache but not
-stored).  An authenticated request (``request.identity``, or ``REMOTE_USER``) is not cached
+What may be stored for other visitors is decided by shareable.py.  An authenticated request (``request.identity``, or ``REMOTE_USER``) is not cached
 at all, unless ``per_user=True``, which keys it by the user.  Pages vary by the language
 TurboGears translated them into.
 """
+import collections
 import hashlib
 import inspect
 import logging
+import threading
 import uuid
 
 import tg
 from tg.decorators import Decoration
 from tg.i18n import get_lang
-from tw2.core import core
 
-from . import injection
+from . import shareable
 from .caching import MISSING
-from .injection import CACHED_PAGE_KEY, MIDDLEWARE_KEY, PLAN_KEY, REFRESH_AFTER_KEY, REFRESH_KEY, register
+from .injection import register
+from .middleware import current, steps
+from .refresh import REFRESH_KEY
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,36 @@ DECORATED = []
 
 
 def current_store():
-    """The CacheStore of the application serving this request; outside any request, that of
-    the application built last (a background job); None for an application without one."""
-    middleware = core.request_local().get("middleware")
-    if middleware is not None:
-        return getattr(middleware, "cache_store", None)
-    return injection.LAST_CACHE_STORE
+    """The CacheStore of the application serving this request (outside any request, of the
+    application configured last); None for an application without one."""
+    middleware = current()
+    return middleware.cache_store if middleware is not None else None
+
+
+class InjectedPages:
+    """The injected HTML of the cached pages served last by one application.
+
+    A cached page, once injected, is the same bytes for as long as the process serves it
+    (tokens, bundles and base URL are fixed at start-up): keeping the last ones makes a
+    cache hit cost no more than a trivial controller.
+    """
+
+    def __init__(self, size=256):
+        self._pages = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, page_id, script_name):
+        return self._pages.get((page_id, script_name))
+
+    def remember(self, page_id, response):
+        """Step ``on_sent`` of a cache hit: keep the page as sent (a GET's 200 only)."""
+        if response.environ.get("REQUEST_METHOD") != "GET" or not response.status.startswith("200 "):
+            return
+        with self._lock:
+            self._pages[(page_id, response.environ.get("SCRIPT_NAME", ""))] = response.body
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
 
 
 def _arguments(signature, args, kwargs):
@@ -144,15 +169,17 @@ class cached_template:
             if entry is not None:
                 plan.release()
                 return entry.serve(plan.environ)
-            plan.watch_session()
-            plan.environ[PLAN_KEY] = plan  # the middleware stores the response and releases
+            plan.session = shareable.watch_session()
+            todo = steps(plan.environ)
+            todo.on_body.append(plan.finish)  # stored as made, with its resources
+            todo.on_close.append(plan.release)  # even when the controller raises
             return next_caller(tg_config, controller, remainder, params)
 
         return call
 
     def _plan(self, controller, remainder, params):
         request = tg.request._current_obj()
-        if request.method not in ("GET", "HEAD"):
+        if shareable.request_refusal(request.environ) or steps(request.environ) is None:
             return None
         store = current_store()
         if store is None:
@@ -175,7 +202,7 @@ class cached_template:
             store.put(self.region, self.namespace, "g:" + base, generation)
         variant = language if user is None else _digest(language, user)
         key = "p:%s:%d:%s" % (base, generation, variant)
-        return _Plan(self, store, key, request, refreshing)
+        return _Plan(self, store, key, request.environ, refreshing)
 
 
 def _user(request):
@@ -187,7 +214,7 @@ def _user(request):
 
 class _Entry:
     """A stored page: status 200, headers, the body before injection, its resources, and an
-    id of its own (the middleware keeps each page's injected HTML under it)."""
+    id of its own (the application keeps each page's injected HTML under it)."""
 
     def __init__(self, headers, body, resources, page_id):
         self.headers = headers
@@ -199,38 +226,30 @@ class _Entry:
         response = tg.response._current_obj()
         for name, value in self.headers:
             response.headers[name] = value
-        middleware = environ.get(MIDDLEWARE_KEY)
-        injected = middleware.injected_page(self.page_id, environ.get("SCRIPT_NAME", "")) if middleware else None
+        pages = getattr(current(), "injected_pages", None)
+        if pages is None:
+            register(self.resources)
+            return self.body
+        injected = pages.get(self.page_id, environ.get("SCRIPT_NAME", ""))
         if injected is not None:
-            return injected  # injected already, here: the middleware has nothing to add
-        environ[CACHED_PAGE_KEY] = self.page_id
+            return injected  # injected already, here: nothing to add
         register(self.resources)
+        steps(environ).on_sent.append(lambda sent: pages.remember(self.page_id, sent))
         return self.body
 
 
 class _Plan:
-    """A page being computed: looked up, locked, then stored by the middleware."""
+    """A page being computed: looked up, locked, then stored once complete."""
 
-    def __init__(self, decorator, store, key, request, refreshing):
+    session = None  # the watched session, once the controller runs
+
+    def __init__(self, decorator, store, key, environ, refreshing):
         self.decorator = decorator
         self.store = store
         self.key = key
-        self.environ = request.environ
-        self.method = request.method
+        self.environ = environ
         self.refreshing = refreshing
         self._release = None
-        self._session = None
-
-    def watch_session(self):
-        """Give the controller and its template a session that tells whether they used it.
-
-        TurboGears itself reads the session on every request (the i18n language), so the
-        session object cannot tell; this wrapper, in ``tg.session`` until the request ends,
-        can.  The session application wrapper keeps the real one and saves it as usual.
-        """
-        context = tg.request_local.context._current_obj()
-        if getattr(context, "session", None) is not None:
-            self._session = context.session = _WatchedSession(context.session)
 
     def _get(self):
         found = self.store.get(self.decorator.region, self.decorator.namespace, self.key)
@@ -252,69 +271,16 @@ class _Plan:
             self._release()
             self._release = None
 
-    def finish(self, status, headers, body, resources):
-        """Store the response if it may be shared; called by the middleware."""
+    def finish(self, response):
+        """Step ``on_body``: store the response if it may be shared."""
         try:
-            if self.method != "GET" or not status.startswith("200 "):
+            refused = shareable.response_refusal(
+                response.environ, response.status, response.headers, self.session is not None and self.session.used)
+            if refused:
+                log.debug("Page %s not cached: %s", response.environ.get("PATH_INFO"), refused)
                 return
-            names = {name.lower() for name, _ in headers}
-            if "set-cookie" in names:
-                return
-            if self._session is not None and self._session.used:
-                return  # built from this visitor's session: not for anyone else
-            kept = tuple((n, v) for n, v in headers if n.lower() not in _NOT_STORED_HEADERS)
-            entry = (kept, body, resources, uuid.uuid4().hex)
+            kept = tuple((n, v) for n, v in response.headers if n.lower() not in _NOT_STORED_HEADERS)
+            entry = (kept, response.body, response.resources, uuid.uuid4().hex)
             self.store.put(self.decorator.region, self.decorator.namespace, self.key, entry, self.decorator.expire)
         finally:
             self.release()
-
-
-class _WatchedSession:
-    """A session that remembers being used; everything goes to the real one."""
-
-    def __init__(self, session):
-        object.__setattr__(self, "_real", session)
-        object.__setattr__(self, "used", False)
-
-    def _touch(self):
-        object.__setattr__(self, "used", True)
-        return self._real
-
-    def __getattr__(self, name):
-        return getattr(self._touch(), name)
-
-    def __setattr__(self, name, value):
-        setattr(self._touch(), name, value)
-
-    def __getitem__(self, key):
-        return self._touch()[key]
-
-    def __setitem__(self, key, value):
-        self._touch()[key] = value
-
-    def __delitem__(self, key):
-        del self._touch()[key]
-
-    def __contains__(self, key):
-        return key in self._touch()
-
-    def __iter__(self):
-        return iter(self._touch())
-
-    def __len__(self):
-        return len(self._touch())
-
-    def __bool__(self):
-        return True
-
-
-def refresh_page(path):
-    """Render the page at ``path`` again and store it, once the current request is done.
-
-    For the controller that handles an edit: the edit's transaction is committed first,
-    then the page is made through the whole application as an anonymous visitor with the
-    editor's language would get it, so that the next visitor finds it ready.  Other variants
-    of the page (languages, users) are dropped and made again on their next visit.
-    """
-    environ = tg.request.environ
-    environ.setdefault(REFRESH_AFTER_KEY, []).append(path)

@@ -7,131 +7,20 @@ always, precompressed ``.br``/``.gz`` siblings for clients that accept them (wit
 token is current and for bundles (named by their content), a short max-age otherwise, and
 ``no-cache`` (revalidate every time, 304s are cheap) in debug, where files change under a
 running process.  Response headers are built once per file and policy and reused; in debug
-the file is looked at again on each request so edits show up.
-
-One registry serves the whole process.  ToscaWidgets registers a resource when its widget
-class is defined, with the middleware found in the defining thread's request-local storage
-or in a queue that only the next middleware built in that thread consumes: an application
-built second in a process, or a widget module imported during another application's
-request, left links that answered 404.  Every middleware here shares the registry below,
-and a new one also registers every link class already defined.
+the file is looked at again on each request so edits show up.  Which files may be served
+is the registry's answer (registry.py); their types and the files never served, media's.
 """
 import email.utils
-import logging
-import mimetypes
 import os
 import stat
-import threading
 
-from tw2.core.resources import Link
-
-from .declared import subclasses
 from .errors import UnsafePathError
 from .locate import resource_file, split_filename
-from .versioning import TOKEN_RE, VERSIONS
+from .media import FOREVER, SIBLINGS, TOKEN_RE, content_type, never_served
+from .registry import REGISTRY
+from .versioning import VERSIONS
 
-log = logging.getLogger(__name__)
-
-FOREVER = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-_ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # preferred first
-_TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/xml")
-
-mimetypes.add_type("application/javascript", ".js")
-mimetypes.add_type("text/css", ".css")
-mimetypes.add_type("image/svg+xml", ".svg")
-mimetypes.add_type("font/woff2", ".woff2")
-mimetypes.add_type("font/woff", ".woff")
-mimetypes.add_type("image/x-icon", ".ico")
-
-
-class Registry:
-    """Which files of which modules may be served: single files, whole directories."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._files = set()
-        self._dirs = {}
-        self._immutable_dirs = {}
-
-    def register(self, modname, filename, whole_dir=False, immutable=False):
-        """Allow serving ``filename`` of ``modname`` (a whole directory if ``whole_dir``).
-
-        ``immutable``: every file of that directory is named by its content (bundles), so
-        it may be cached forever.
-        """
-        name = (filename or "").strip("/")
-        # tw2.jquery registers its directory again each time a page displays it: known
-        # names return at once, without the checks or the lock.
-        if (modname, name) in self._files or (name in self._dirs.get(modname, ()) and not immutable):
-            return
-        try:
-            split_filename(name)
-        except UnsafePathError:
-            log.warning("Not serving %s resource %r: unsafe file name", modname, filename)
-            return
-        with self._lock:
-            if whole_dir or immutable:
-                self._dirs.setdefault(modname, set()).add(name)
-                if immutable:
-                    self._immutable_dirs.setdefault(modname, set()).add(name)
-            else:
-                self._files.add((modname, name))
-
-    def adopt_tw2(self, resources_app):
-        """Take over what was registered with a plain tw2 ResourcesApp."""
-        for modname, filename in resources_app._paths.values():
-            self.register(modname, filename)
-        for path in resources_app._dirs:
-            modname, _, dirname = path.partition("/")
-            self.register(modname, dirname, whole_dir=True)
-
-    def register_declared_links(self):
-        """Register every tw2 link class defined so far in the process."""
-        for cls in subclasses(Link):
-            filename = getattr(cls, "filename", None)
-            # Links whose file name is computed per request (tw2.jquery's) register themselves
-            # when prepared; only plain declarations can be registered up front.
-            if isinstance(filename, str) and filename and not getattr(cls, "no_inject", False):
-                self.register(cls.modname or "__anon__", filename, bool(getattr(cls, "whole_dir", False)))
-
-    def entries(self):
-        """``(modname, name, whole_dir, immutable)`` for everything registered."""
-        with self._lock:
-            files = sorted(self._files)
-            dirs = sorted((m, d) for m, names in self._dirs.items() for d in names)
-            immutable = {(m, d) for m, names in self._immutable_dirs.items() for d in names}
-        for modname, filename in files:
-            yield modname, filename, False, False
-        for modname, dirname in dirs:
-            yield modname, dirname, True, (modname, dirname) in immutable
-
-    def modnames(self):
-        """Every module with a registered resource."""
-        with self._lock:
-            return {m for m, _ in self._files} | set(self._dirs)
-
-    def _in_dir(self, dirs, modname, segments):
-        names = dirs.get(modname)
-        if not names:
-            return False
-        return any("/".join(segments[:depth]) in names for depth in range(1, len(segments)))
-
-    def is_registered(self, modname, filename):
-        segments = filename.split("/")
-        return (modname, filename) in self._files or self._in_dir(self._dirs, modname, segments)
-
-    def is_immutable(self, modname, filename):
-        return self._in_dir(self._immutable_dirs, modname, filename.split("/"))
-
-
-#: The registry every middleware of the process shares.
-REGISTRY = Registry()
-
-
-def declared_link_modules():
-    """The modules of every tw2 link class defined so far (file names computed or not)."""
-    return {m for m in (getattr(cls, "modname", None) for cls in subclasses(Link)) if isinstance(m, str) and m}
 
 
 class _Variant:
@@ -162,15 +51,14 @@ class StaticFile:
         self.path = path
         self.signature = (st.st_mtime_ns, st.st_size)
         self.mtime = int(st.st_mtime)
-        content_type = guess_type(path)
         common = [
-            ("Content-Type", content_type),
+            ("Content-Type", content_type(path)),
             ("Last-Modified", email.utils.formatdate(self.mtime, usegmt=True)),
             ("Cache-Control", cache_control),
         ]
         tag = "%x-%x" % (self.mtime, st.st_size)
         variants = []
-        for encoding, suffix in _ENCODINGS:
+        for suffix, encoding in SIBLINGS:
             try:
                 size = os.stat(path + suffix).st_size
             except OSError:
@@ -185,7 +73,7 @@ class StaticFile:
     def choose(self, accept_encoding):
         if self.variants:
             accepted = _accepted_encodings(accept_encoding)
-            for encoding, _ in _ENCODINGS:
+            for _, encoding in SIBLINGS:
                 if encoding in accepted and encoding in self.variants:
                     return self.variants[encoding]
         return self.identity
@@ -204,14 +92,6 @@ class StaticFile:
                 return False
             return self.mtime <= since
         return False
-
-
-def guess_type(path):
-    content_type, _ = mimetypes.guess_type(path)
-    content_type = content_type or "application/octet-stream"
-    if content_type.startswith(_TEXT_TYPES):
-        content_type += "; charset=utf-8"
-    return content_type
 
 
 def _accepted_encodings(header):
@@ -332,10 +212,10 @@ class Publisher:
     def find(self, modname, filename, token=None):
         """The StaticFile for a registered, existing resource, or None.
 
-        Hidden files (a segment starting with ".") are never served, even inside a
-        registered directory: version-control data, temporary files of a writer.
+        Files ``never_served`` (hidden ones, Python code and byte-code) are not, even
+        inside a registered directory.
         """
-        if "/." in "/" + filename or not self.registry.is_registered(modname, filename):
+        if never_served(filename) or not self.registry.is_registered(modname, filename):
             return None
         cache_control = self.cache_control(modname, filename, token)
         key = (modname, filename, cache_control)

@@ -1,109 +1,29 @@
 """The extension's ini keys, parsed once at start-up into frozen dataclasses.
 
 Values arrive as strings from the ``.ini`` file or as Python values from ``app_cfg.py``;
-both are accepted.  Each concern owns one key prefix and one dataclass; a bad value raises
-:class:`~tgext_resources.errors.ConfigError` naming the key, the value and what is accepted,
-so the application refuses to start instead of misbehaving on some later request.
+both are accepted (converters.py).  Each concern owns one key prefix and one dataclass; a
+bad value raises :class:`~tgext_resources.errors.ConfigError` naming the key, the value and
+what is accepted, so the application refuses to start instead of misbehaving on some later
+request.  Parsing does nothing else: creating directories and connecting to servers are
+start-up actions of the configurator.
 """
 import dataclasses
 import difflib
+import importlib.util
+import os
 import re
 
-from .errors import ConfigError, UnsafePathError
-from .locate import split_filename
-
-#: Template engines ToscaWidgets 2 can render widget templates with.
-TEMPLATE_ENGINES = ("kajiki", "genshi", "mako", "jinja", "chameleon")
-
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
-
-
-def parse_bool(key, value):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(key, value, "use true or false")
-
-
-_PREFIX_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)+$")
-
-
-def parse_url_prefix(key, value):
-    text = str(value).strip()
-    if not _PREFIX_RE.match(text) or "/../" in text or "/./" in text:
-        raise ConfigError(
-            key, value,
-            "use a URL path that starts and ends with '/' and has at least one segment of "
-            "letters, digits, '.', '_', '~' or '-', e.g. /tw2/resources/",
-        )
-    return text
-
-
-def parse_base_url(key, value):
-    text = str(value).strip().rstrip("/")
-    if not re.fullmatch(r"(https?:)?//[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?", text):
-        raise ConfigError(
-            key, value,
-            "use the scheme, host and optional path that resource URLs start with, e.g. "
-            "https://cdn.example.com or //static.example.com/app (no trailing path after the prefix)",
-        )
-    return text
-
-
-def parse_seconds(key, value):
-    try:
-        seconds = int(str(value).strip())
-    except ValueError:
-        seconds = -1
-    if seconds < 0 or seconds > 31536000:
-        raise ConfigError(key, value, "use a whole number of seconds from 0 to 31536000")
-    return seconds
-
-
-def parse_timeout(key, value):
-    try:
-        seconds = float(str(value).strip())
-    except ValueError:
-        seconds = -1
-    if not 0 < seconds <= 60:
-        raise ConfigError(key, value, "use a number of seconds above 0 and at most 60, e.g. 0.5")
-    return seconds
-
-
-def parse_hash(key, value):
-    text = str(value).strip()
-    if not re.fullmatch(r"[0-9a-f]{16}", text):
-        raise ConfigError(key, value, "use the 16 hexadecimal digits `tgext-resources aggregate` printed on its last line")
-    return text
-
-
-def parse_package_path(key, value):
-    text = str(value).strip().rstrip("/")
-    try:
-        split_filename(text)
-    except UnsafePathError:
-        raise ConfigError(
-            key, value, "use a directory inside the application package, relative to it, e.g. public/aggregated"
-        ) from None
-    return text
-
-
-def parse_engine_list(key, value):
-    names = value if isinstance(value, (list, tuple)) else re.split(r"[\s,]+", str(value))
-    names = tuple(n.strip().lower() for n in names if n and n.strip())
-    unknown = [n for n in names if n not in TEMPLATE_ENGINES]
-    if not names or unknown or len(set(names)) != len(names):
-        raise ConfigError(
-            key, value,
-            "list template engines in order of preference, each once, chosen from %s"
-            % ", ".join(TEMPLATE_ENGINES),
-        )
-    return names
+from .converters import (
+    parse_base_url,
+    parse_bool,
+    parse_directory,
+    parse_engine_list,
+    parse_hash,
+    parse_package_path,
+    parse_url_prefix,
+    seconds,
+)
+from .errors import ConfigError
 
 
 def _key(name, parse, default, doc):
@@ -130,11 +50,11 @@ class ResourcesSettings:
         "empty means links relative to the application.",
     )
     max_age: int = _key(
-        "resources.max_age", parse_seconds, 3600,
+        "resources.max_age", seconds(31536000), 3600,
         "Seconds a resource fetched by an unversioned URL may be cached.",
     )
     cache_timeout: float = _key(
-        "resources.cache_timeout", parse_timeout, 0.5,
+        "resources.cache_timeout", seconds(60, whole=False, zero=False), 0.5,
         "Seconds a memcached or Redis cache server may take to connect or answer "
         "before the page is made without it.",
     )
@@ -154,19 +74,14 @@ class AggregationSettings:
     )
 
 
-def _parse_fscache_directory(key, value):
-    from .fscache import parse_directory
-
-    return parse_directory(key, value)
-
-
 @dataclasses.dataclass(frozen=True)
 class FileCacheSettings:
     """``fscache.*``: the filesystem cache the front server reads."""
 
     dir: str = _key(
-        "fscache.dir", _parse_fscache_directory, None,
-        "Directory fs_cached and fscache.store write to and the front server reads; unset: off.",
+        "fscache.dir", parse_directory, None,
+        "Directory fs_cached and fscache.store write to and the front server reads; unset: off. "
+        "A relative path is taken from the directory of the .ini file.",
     )
 
 
@@ -201,7 +116,7 @@ class Settings:
     resources: ResourcesSettings
     aggregation: AggregationSettings
     fscache: FileCacheSettings
-    cache: object  # caching.CacheSettings: the beaker.cache.* regions
+    cache: "CacheSettings"
 
 
 #: Each key prefix the extension owns, with the dataclass that parses it.
@@ -248,20 +163,115 @@ def _reject_unknown_keys(conf):
 
 def parse_settings(conf):
     """Parse every key of the extension found in ``conf`` (a TurboGears configuration dict)."""
-    from .caching import parse_cache_settings
-
     _reject_unknown_keys(conf)
+    mode = _parse_section(ModeSettings, conf)
     resources = _parse_section(ResourcesSettings, conf)
+    # Minimal mode switches debug off (see minimal.py), whatever the file says.
+    debug = False if mode.minimal else parse_bool("debug", conf.get("debug", False))
     guard = _parse_section(GuardSettings, conf)
-    debug = parse_bool("debug", conf.get("debug", False))
     if guard.enabled is None:
         guard = GuardSettings(enabled=debug)
+    fscache = _parse_section(FileCacheSettings, conf)
+    if fscache.dir is not None and not os.path.isabs(fscache.dir):
+        # Relative to the .ini file, as %(here)s would make it (PasteDeploy sets "here").
+        fscache = FileCacheSettings(dir=os.path.normpath(os.path.join(conf.get("here") or os.getcwd(), fscache.dir)))
     return Settings(
         debug=debug,
-        mode=_parse_section(ModeSettings, conf),
+        mode=mode,
         guard=guard,
         resources=resources,
         aggregation=_parse_section(AggregationSettings, conf),
-        fscache=_parse_section(FileCacheSettings, conf),
+        fscache=fscache,
         cache=parse_cache_settings(conf, resources.cache_timeout),
+    )
+
+
+# -- cache regions: Beaker's own keys, in both spellings Beaker and TurboGears read -----------
+
+BACKENDS = ("memory", "file", "dbm", "ext:memcached", "ext:redis")
+_CLIENTS = {"ext:redis": ("redis", "redis"), "ext:memcached": ("memcache", "python-memcached")}
+_CACHE_PREFIXES = ("beaker.cache.", "cache.")
+# Keys under "cache." that are TurboGears' own switches, not Beaker options.
+_NOT_BEAKER = ("cache.enabled",)
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionSettings:
+    name: str
+    type: str = "memory"
+    expire: int = None
+    url: str = None
+    data_dir: str = None
+    lock_dir: str = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CacheSettings:
+    """The cache regions, and the network timeout of their backends."""
+
+    regions: tuple
+    timeout: float = 0.5
+
+    @property
+    def default_region(self):
+        return self.regions[0].name
+
+
+def cache_option(conf, option):
+    """``(key, value)`` of Beaker option ``option`` (e.g. ``pages.type``) as written in
+    ``conf``, under ``beaker.cache.`` or ``cache.``; ConfigError when both differ."""
+    found = [(prefix + option, conf.get(prefix + option)) for prefix in _CACHE_PREFIXES]
+    found = [(key, value) for key, value in found if value not in (None, "") and key not in _NOT_BEAKER]
+    if len(found) == 2 and str(found[0][1]).strip() != str(found[1][1]).strip():
+        raise ConfigError(found[0][0], found[0][1], "%s = %r says otherwise: Beaker and TurboGears read both "
+                          "spellings, so keep one of them" % found[1])
+    return found[0] if found else ("beaker.cache." + option, None)
+
+
+_expire = seconds(10 ** 9, zero=False)
+
+
+def parse_cache_settings(conf, timeout=0.5):
+    """The cache regions of ``conf``; without ``cache.regions`` one called ``default``."""
+    key, names = cache_option(conf, "regions")
+    names = names if isinstance(names, (list, tuple)) else re.split(r"[\s,]+", str(names or ""))
+    names = [n.strip() for n in names if n and n.strip()]
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            raise ConfigError(key, conf.get(key), "list region names made of letters, digits, '_' and '-'")
+    base_data_dir = cache_option(conf, "data_dir")[1] or (
+        os.path.join(conf["cache_dir"], "cache") if conf.get("cache_dir") else None)
+    return CacheSettings(tuple(_region(conf, name, base_data_dir) for name in names or ["default"]), timeout)
+
+
+def _region(conf, name, base_data_dir):
+    def option(field):  # the region's own key, else the one every region shares
+        key, value = cache_option(conf, "%s.%s" % (name, field))
+        if value is None:
+            shared_key, value = cache_option(conf, field)
+            key = shared_key if value is not None else key
+        return key, value
+
+    type_key, kind = option("type")
+    kind = str(kind or "memory").strip()
+    if kind not in BACKENDS:
+        raise ConfigError(type_key, kind, "use one of %s" % ", ".join(BACKENDS))
+    url_key, url = option("url")
+    if kind.startswith("ext:") and not url:
+        example = "redis://127.0.0.1:6379/0" if kind == "ext:redis" else "127.0.0.1:11211"
+        raise ConfigError(url_key, url, "%s needs the server's address, e.g. %s" % (kind, example))
+    if kind == "ext:redis" and not str(url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(url_key, url, "use a redis:// URL, e.g. redis://127.0.0.1:6379/0")
+    client = _CLIENTS.get(kind)
+    if client and importlib.util.find_spec(client[0]) is None:
+        raise ConfigError(type_key, kind, "the %s client is not installed: pip install %s" % (kind[4:], client[1]))
+    data_key, data_dir = option("data_dir")
+    data_dir = data_dir or base_data_dir
+    if kind in ("file", "dbm") and not data_dir:
+        raise ConfigError(data_key, data_dir, "the %s backend needs a directory (or set cache_dir)" % kind)
+    lock_dir = option("lock_dir")[1] or (os.path.join(data_dir, "lock") if data_dir else None)
+    expire_key, expire = option("expire")
+    return RegionSettings(
+        name, kind, _expire(expire_key, expire) if expire not in (None, "") else None,
+        str(url) if url else None, data_dir, lock_dir,
     )

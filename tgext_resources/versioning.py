@@ -4,9 +4,9 @@ A versioned URL puts a token between the module and the file name::
 
     /tw2/resources/tw2.jqplugins.ui/v3f9a1c0e7b2d/static/jquery/ui/1.8.17/css/smoothness/jquery-ui.css
 
-The token is a hash of the content of every data file of the module's directory (code,
-byte-code and hidden files left out), computed once per process, the first time a link of
-that module is written.  Why per module and by content:
+The token is a hash of the content of every file of the module's directory that may be
+served (``media.served_files``: code, byte-code and hidden files left out), computed once
+per process, the first time a link of that module is written.  Why per module and by content:
 
 * a release number is not enough: files change without a release (an edited stylesheet in
   development, a patched package), and every server of a cluster must agree on the URL;
@@ -20,31 +20,20 @@ Bundles need no token: their file names are already the hash of their content.
 """
 import hashlib
 import os
-import re
 import threading
 
 from .locate import module_directory
-
-TOKEN_RE = re.compile(r"v[0-9a-f]{12}")
-_SKIPPED_SUFFIXES = (".py", ".pyc", ".pyo")
-
-
-def _data_files(directory):
-    for parent, subdirectories, files in os.walk(directory):
-        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__" and not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and not name.endswith(_SKIPPED_SUFFIXES):
-                yield os.path.join(parent, name)
+from .media import served_files
 
 
 def directory_token(directory):
     """The token of everything a module directory could serve."""
     digest = hashlib.blake2b(digest_size=16)
-    for path in _data_files(directory):
-        digest.update(os.path.relpath(path, directory).replace(os.sep, "/").encode("utf-8", "surrogateescape"))
+    for name in served_files(directory):
+        digest.update(name.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
         try:
-            with open(path, "rb") as f:
+            with open(os.path.join(directory, *name.split("/")), "rb") as f:
                 digest.update(hashlib.blake2b(f.read(), digest_size=16).digest())
         except OSError:
             digest.update(b"unreadable")

@@ -10,12 +10,25 @@ import os
 import re
 import shlex
 
+from . import media
 from .errors import WebServerConfigError
 
-# Types whose Content-Type carries "; charset=utf-8", as the publisher sends them.
-_CHARSET_TYPES = "text/css text/plain text/xml application/javascript application/json application/xml image/svg+xml"
 _UPSTREAM_RE = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$")
-VERSIONED_PATH = r"^%s[^/]+/v[0-9a-f]{12}/"
+#: A versioned resource URL (the prefix, a module, its token), for the server's regular expressions.
+VERSIONED_PATH = r"^%s[^/]+/" + media.TOKEN_PATTERN + "/"
+# Types whose Content-Type carries "; charset=utf-8", as the publisher sends them.
+_CHARSET_TYPES = " ".join(media.charset_types())
+
+
+def _nginx_types():
+    """A ``types`` block of media.py's table: nginx then names each type as the publisher does
+    (its own mime.types differs: .mjs, .map, .ttf...); a type the table lacks is sent as
+    application/octet-stream."""
+    by_type = {}
+    for extension, (content_type, _, _) in sorted(media.TYPES.items()):
+        by_type.setdefault(content_type, []).append(extension.lstrip("."))
+    lines = ["            %s %s;" % (t, " ".join(extensions)) for t, extensions in sorted(by_type.items())]
+    return "types {\n%s\n        }\n        default_type application/octet-stream;" % "\n".join(lines)
 
 
 class Site:
@@ -31,7 +44,7 @@ class Site:
         self.upstream = upstream
         self.listen = int(listen)
         self.short_cache = "public, max-age=%d" % settings.resources.max_age
-        self.long_cache = "public, max-age=31536000, immutable"
+        self.long_cache = media.FOREVER
         aggregation = settings.aggregation
         self.bundles = "%s%s/%s/" % (self.prefix, package, aggregation.directory) if aggregation.hash else None
         self.command = command
@@ -66,6 +79,8 @@ server {{
     # Widget resources, exported under their URLs by `tgext-resources export`.
     location ^~ {prefix} {{
         root {root};
+        # The publisher's types (media.py), so that both send the same Content-Type.
+        {types}
         gzip_static on;
         gzip_vary on;
         charset utf-8;
@@ -90,7 +105,7 @@ server {{
 """.format(
         command=site.command, root=site.root, listen=site.listen, prefix=site.prefix,
         charset_types=_CHARSET_TYPES, short=site.short_cache, long=site.long_cache,
-        versioned=site.versioned, bundles=bundles, proxy=proxy,
+        versioned=site.versioned, bundles=bundles, proxy=proxy, types=_nginx_types(),
         everything_else=_nginx_fscache(site) if site.fscache else "    location / {\n%s    }\n" % proxy,
     )
 
@@ -164,8 +179,7 @@ def apache(site):
         Options -Indexes
         AllowOverride None
         AddDefaultCharset off
-        AddType application/javascript .js
-        AddCharset utf-8 .css .js .json .svg .txt .xml
+{types}
         # The plain file too must say that another representation exists.
         Header append Vary Accept-Encoding "expr=-f '%{{REQUEST_FILENAME}}.gz'"
         # Precompressed siblings, for clients that accept them.
@@ -179,18 +193,7 @@ def apache(site):
             Header set Content-Encoding gzip
             Header append Vary Accept-Encoding
         </FilesMatch>
-        <FilesMatch "\\.(js|css|json|svg|txt|xml)\\.gz$">
-            SetEnv no-gzip 1
-        </FilesMatch>
-        <FilesMatch "\\.js\\.gz$">
-            ForceType "application/javascript; charset=utf-8"
-        </FilesMatch>
-        <FilesMatch "\\.css\\.gz$">
-            ForceType "text/css; charset=utf-8"
-        </FilesMatch>
-        <FilesMatch "\\.svg\\.gz$">
-            ForceType "image/svg+xml; charset=utf-8"
-        </FilesMatch>
+{compressed_types}
     </Directory>
 
     # Unversioned URLs: a short max-age, then revalidation (ETag, Last-Modified).
@@ -219,10 +222,55 @@ def apache(site):
         resources_root=site.resources_root.replace(os.sep, "/"),
         short=site.short_cache, long=site.long_cache, versioned=site.versioned, bundles=bundles,
         upstream=site.upstream, fscache=_apache_fscache(site) if site.fscache else "",
+        types=_apache_types(" " * 8), compressed_types=_apache_compressed_types(" " * 8),
     )
 
 
+def _apache_types(indent):
+    """The media table for Apache: the publisher's type and charset for each extension,
+    whatever the host's mime.types says (Debian's calls .js text/javascript)."""
+    by_type = {}
+    for extension, (content_type, _, _) in sorted(media.TYPES.items()):
+        by_type.setdefault(content_type, []).append("." + extension)
+    lines = ["AddType %s %s" % (t, " ".join(extensions)) for t, extensions in sorted(by_type.items())]
+    lines.append("AddCharset utf-8 %s" % " ".join("." + e for e in media.extensions_where(text=True)))
+    return "\n".join(indent + line for line in lines)
+
+
+def _apache_compressed_types(indent):
+    """A ``.gz`` sibling is sent with its original's type (and mod_deflate keeps off it)."""
+    compressible = media.extensions_where(compressible=True)
+    blocks = [('<FilesMatch "\\.(%s)\\.gz$">' % "|".join(compressible), "    SetEnv no-gzip 1")]
+    by_type = {}
+    for extension in compressible:
+        by_type.setdefault(media.content_type("x." + extension), []).append(extension)
+    for content_type, extensions in sorted(by_type.items()):
+        blocks.append(('<FilesMatch "\\.(%s)\\.gz$">' % "|".join(extensions), '    ForceType "%s"' % content_type))
+    return "\n".join("%s%s\n%s%s\n%s</FilesMatch>" % (indent, start, indent, body, indent) for start, body in blocks)
+
+
+# What Apache tries in the filesystem cache for a URL, in order, as nginx's try_files
+# $uri $uri.html $uri/index.html: (the file, the URL pattern, the file served).
+_APACHE_FSCACHE_CANDIDATES = (
+    ("%{REQUEST_URI}", "^/(.*)$", "/$1"),
+    ("%{REQUEST_URI}.html", "^/(.*)$", "/$1.html"),
+    ("%{REQUEST_URI}index.html", "^/(.*/)?$", "/$1index.html"),
+)
+# What every candidate needs, as in nginx's block: GET or HEAD, no query string, and no
+# hidden segment (a write in progress).
+_APACHE_FSCACHE_CONDITIONS = (
+    "RewriteCond %{REQUEST_METHOD} ^(GET|HEAD)$",
+    "RewriteCond %{QUERY_STRING} ^$",
+    "RewriteCond %{REQUEST_URI} !/\\.",
+)
+
+
 def _apache_fscache(site):
+    fscache = site.fscache.replace(os.sep, "/")
+    rules = []
+    for candidate, pattern, served in _APACHE_FSCACHE_CANDIDATES:
+        rules += _APACHE_FSCACHE_CONDITIONS
+        rules += ["RewriteCond %s%s -f" % (fscache, candidate), 'RewriteRule "%s" "%s%s" [L]' % (pattern, fscache, served)]
     return """
     # The filesystem cache (fscache.dir): a file the application wrote there is served from
     # the disk; a missing one, any query string, any method but GET and HEAD, and hidden
@@ -231,23 +279,10 @@ def _apache_fscache(site):
         Require all granted
         Options -Indexes
         AllowOverride None
-        AddCharset utf-8 .css .js .json .svg .txt .xml .html
+{types}
     </Directory>
-    RewriteCond %{{REQUEST_METHOD}} ^(GET|HEAD)$
-    RewriteCond %{{QUERY_STRING}} ^$
-    RewriteCond %{{REQUEST_URI}} !/\.
-    RewriteCond {fscache}%{{REQUEST_URI}} -f
-    RewriteRule "^/(.*)$" "{fscache}/$1" [L]
-    RewriteCond %{{REQUEST_METHOD}} ^(GET|HEAD)$
-    RewriteCond %{{QUERY_STRING}} ^$
-    RewriteCond %{{REQUEST_URI}} !/\.
-    RewriteCond {fscache}%{{REQUEST_URI}}.html -f
-    RewriteRule "^/(.*)$" "{fscache}/$1.html" [L]
-    RewriteCond %{{REQUEST_METHOD}} ^(GET|HEAD)$
-    RewriteCond %{{QUERY_STRING}} ^$
-    RewriteCond {fscache}%{{REQUEST_URI}}index.html -f
-    RewriteRule "^/(.*/)?$" "{fscache}/$1index.html" [L]
-""".format(fscache=site.fscache.replace(os.sep, "/"))
+{rules}
+""".format(fscache=fscache, types=_apache_types(" " * 8), rules="\n".join("    " + rule for rule in rules))
 
 
 SERVERS = {"nginx": nginx, "apache": apache}

@@ -1,0 +1,219 @@
+"""The WSGI entry of the extension: resources, widget controllers, and pages.
+
+Plain WSGI and tw2; nothing here knows TurboGears nor any caching feature.  A request for
+a resource goes to the publisher.  For a page, features that must see the finished
+response add steps to the request (:func:`steps`), and this middleware
+
+1. calls the application, streaming its answer through untouched when nothing asked to
+   see it and no resource is to be injected;
+2. otherwise reads the body once, runs the ``on_body`` steps (the page as the application
+   made it: the page cache stores this, with its resources), injects the resources, runs
+   the ``on_sent`` steps (the bytes as sent: the filesystem cache writes these);
+3. runs the ``on_close`` steps in every case, the application's errors included (a lock
+   taken for the page is never left behind);
+4. runs the ``after`` steps once the server has sent the response (WSGI ``close()``), so
+   a page refreshed after an edit never delays the editor's own response.
+"""
+import dataclasses
+import logging
+
+from tw2.core import core
+from tw2.core.middleware import TwMiddleware
+from webob import Request, Response
+
+from .guard import GUARDED_REQUEST
+from .injection import Injector, ResourceList, is_injectable, snapshots
+from .publisher import Publisher
+from .registry import REGISTRY
+
+log = logging.getLogger(__name__)
+
+STEPS_KEY = "tgext_resources.steps"
+
+# Widget controllers, like resources (see registry.py), are registered with whichever
+# middleware the defining thread knows: share them between every middleware of the process.
+_WIDGET_CONTROLLERS = {}
+
+
+class RequestSteps:
+    """What the features ask of this request's response (see the module's docstring)."""
+
+    __slots__ = ("on_body", "on_sent", "on_close", "after")
+
+    def __init__(self):
+        self.on_body = []  # step(response): before injection
+        self.on_sent = []  # step(response): after injection
+        self.on_close = []  # step(): always, once the response is complete or failed
+        self.after = []  # step(): once the response has been sent
+
+
+def steps(environ):
+    """The steps of the request of ``environ``; None outside this middleware."""
+    return environ.get(STEPS_KEY)
+
+
+@dataclasses.dataclass
+class Finished:
+    """A complete response, as the steps see it (and may change it)."""
+
+    environ: dict
+    status: str
+    headers: list
+    body: bytes
+    resources: tuple  # StoredResources the page registered, in order
+
+    def header(self, name):
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+
+class ResourcesMiddleware(TwMiddleware):
+    """The ToscaWidgets 2 middleware, with injection that works on every HTML response.
+
+    tw2's own middleware skips any response whose body is a generator, and TurboGears 2.5
+    streams responses by default (``registry_streaming = true``): pages lose every resource
+    link, without an error.  This one reads the body of an HTML response when widgets
+    registered resources for it, so other responses, and pages without widgets, still stream.
+
+    The application's own state lives here, set at start-up by the configurator:
+    ``settings``, and what each feature keeps per application (``cache_store``,
+    ``filecache``, ``injected_pages``).
+    """
+
+    guarded = False  # the widget statelessness guard is on for this application's requests
+    settings = None
+    cache_store = None
+    filecache = None
+    injected_pages = None
+
+    def __init__(self, app, base_url="", **config):
+        super().__init__(app, **config)
+        REGISTRY.adopt_tw2(self.resources)
+        REGISTRY.register_declared_links()
+        self.resources = Publisher(
+            self.config.res_prefix, REGISTRY, max_age=self.config.res_max_age, debug=self.config.debug,
+            base_url=base_url,
+        )
+        self.injector = Injector(self.resources)
+        _WIDGET_CONTROLLERS.update(self.controllers._widgets)
+        self.controllers._widgets = _WIDGET_CONTROLLERS
+        # tw2 caches which engine renders each template in one process-wide dict, whatever
+        # the preferences of the middleware that filled it: start afresh with ours.
+        from tw2.core import templating
+
+        templating.engine_name_cache.clear()
+        templating.get_engine_name._flush()
+
+    def use_bundles(self, bundles, package, directory):
+        """Inject ``bundles`` in place of their members; serve ``directory`` of ``package``,
+        where every file is named by its content, with far-future caching."""
+        REGISTRY.register(package, directory, whole_dir=True, immutable=True)
+        self.injector.bundles = bundles
+
+    def __call__(self, environ, start_response):
+        local = core.request_local()
+        local.clear()
+        local["middleware"] = self
+        local["resources"] = ResourceList()
+        if self.guarded:
+            local[GUARDED_REQUEST] = True
+        try:
+            path = environ.get("PATH_INFO", "")
+            if self.config.serve_resources and path.startswith(self.config.res_prefix):
+                return self.resources(environ, start_response)
+            app = self.app
+            if self.config.serve_controllers and path.startswith(self.config.controller_prefix):
+                app = self._widget_controller
+            return self._page(app, environ, start_response)
+        finally:
+            local.clear()
+
+    def _widget_controller(self, environ, start_response):
+        # tw2's ControllersApp compares the first path segment with the whole prefix, so a
+        # prefix of two segments (TurboGears' /tw2/controllers/) never matches: route here.
+        req = Request(environ)
+        name = req.path_info[len(self.config.controller_prefix):].split("/", 1)[0] or "index"
+        widget = _WIDGET_CONTROLLERS.get(name)
+        response = widget.request(req) if widget is not None else Response(status=404)
+        return response(environ, start_response)
+
+    def _page(self, app, environ, start_response):
+        todo = environ[STEPS_KEY] = RequestSteps()
+        try:
+            status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)
+            inject = self.config.inject_resources and is_injectable(status, headers, core.request_local().get("resources"))
+            if inject and environ.get("REQUEST_METHOD") == "HEAD":
+                # No body to change, but the GET body's length differs from the one announced.
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                inject = False
+            if inject or todo.on_body or todo.on_sent:
+                response = Finished(environ, status, headers, _read(app_iter),
+                                    snapshots(core.request_local().pop("resources", None)))
+                for step in todo.on_body:
+                    step(response)
+                if inject:
+                    self.injector.inject(response)
+                for step in todo.on_sent:
+                    step(response)
+                headers, app_iter = response.headers, [response.body]
+        finally:
+            _run_all(todo.on_close)
+        start_response(status, headers, exc_info)
+        if todo.after:
+            app_iter = _ThenRun(app_iter, todo.after)
+        return app_iter
+
+
+class _ThenRun:
+    """An application's response that, once the server is done with it, runs ``steps``."""
+
+    def __init__(self, app_iter, steps):
+        self._app_iter = app_iter
+        self._steps = steps
+
+    def __iter__(self):
+        return iter(self._app_iter)
+
+    def close(self):
+        try:
+            close = getattr(self._app_iter, "close", None)
+            if close is not None:
+                close()
+        finally:
+            _run_all(self._steps)
+
+
+def _run_all(functions):
+    """Call each of ``functions``; one that fails is logged and the others still run."""
+    for function in functions:
+        try:
+            function()
+        except Exception:
+            log.exception("tgext.resources: a step after the response failed")
+
+
+def _read(app_iter):
+    try:
+        return b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+
+
+def current():
+    """The ResourcesMiddleware of the application serving this request; outside any request,
+    that of the application TurboGears configured last (a background job, a script that
+    loaded the application); None when there is none."""
+    middleware = core.request_local().get("middleware")
+    if isinstance(middleware, ResourcesMiddleware):
+        return middleware
+    try:
+        from tg import config
+    except ImportError:  # pragma: no cover - TurboGears is a dependency
+        return None
+    return config.get(CONFIG_KEY)
+
+
+#: Where the configurator keeps the application's middleware in its configuration.
+CONFIG_KEY = "tgext_resources.middleware"
