@@ -179,6 +179,17 @@ def test_nginx_sends_each_resource_extension_with_the_type_of_media(configs):
     assert types == {extension: content_type for extension, (content_type, _, _) in media.TYPES.items()}
 
 
+def test_an_extension_outside_the_table_is_octet_stream_for_nginx_and_the_publisher(configs):
+    assert media.content_type("static/notes.unknownext") == "application/octet-stream"
+    block = configs["nginx"][configs["nginx"].index("types {"):]
+    assert re.search(r"\}\s*default_type application/octet-stream;", block)
+
+
+def test_common_document_and_media_types_are_in_the_table():
+    assert [media.content_type("x." + e) for e in ("pdf", "mp4", "webm", "mp3")] == [
+        "application/pdf", "video/mp4", "video/webm", "audio/mpeg"]
+
+
 def test_apache_adds_the_charset_to_the_text_extensions_of_media(configs):
     lines = re.findall(r"^\s*AddCharset utf-8 (.*)$", configs["apache"], re.M)
     assert len(lines) == 2  # resources and filesystem cache

@@ -126,6 +126,24 @@ def test_a_flush_ended_by_a_commit_is_no_error(tmp_path):
     assert "committed" in app.get("/edit_comment/1").text
 
 
+def test_a_flush_abandoned_with_transaction_abort_is_no_error(tmp_path, monkeypatch):
+    import transaction
+    from sampleapp import model
+    from sampleapp.controllers.root import RootController
+
+    @expose(content_type="text/plain")
+    def try_and_abort(self):
+        model.DBSession.get(model.Comment, 1).text = "never mind"
+        model.DBSession.flush()
+        transaction.abort()  # zope.sqlalchemy closes the session: changes given up, on purpose
+        return "aborted"
+
+    monkeypatch.setattr(RootController, "try_and_abort", try_and_abort, raising=False)
+    app = load(write_ini(tmp_path, minimal_mode="true", **{"trace_errors.enable": "false"}))
+    assert app.get("/try_and_abort").text == "aborted"
+    assert "never mind" not in app.get("/edit_comment/1").text
+
+
 def test_the_sample_app_serves_its_pages_in_minimal_mode(tmp_path):
     app = load(write_ini(tmp_path, minimal_mode="true"))
     for path in ("/", "/article/2", "/new", "/gallery", "/thumbs/1.png"):

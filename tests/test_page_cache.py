@@ -11,7 +11,7 @@ from tgext_resources import cached_template, refresh_page
 
 from tests.apps import RootController, build, resource_links
 from tests.concurrency import at_once
-from tests.testsite.widgets import Badge, dialog, text_field
+from tests.testsite.widgets import Badge, badge_js, dialog, text_field
 
 
 class Counter:
@@ -271,3 +271,21 @@ def test_bad_decorator_arguments_are_refused():
         cached_template(key=3)
     with pytest.raises(TypeError, match="whole number of seconds above 0"):
         cached_template(expire=-5)
+
+
+class SiteWide(RootController):
+    def _before(self, *args, **kw):
+        badge_js.inject()  # a resource every page of the site gets, registered before any hit
+
+    @expose("tests.testsite.templates.page")
+    @cached_template()
+    def cached(self):
+        return dict(title="widgets", widgets=[text_field])
+
+
+def test_resources_registered_before_a_hit_are_injected_once():
+    app = build(root=SiteWide())
+    pages = [app.get("/cached").text for _ in range(3)]
+    links = [resource_links(text) for text in pages]
+    assert len(links[0]) >= 2 and len(set(links[0])) == len(links[0])
+    assert links[1] == links[2] == links[0]

@@ -37,6 +37,19 @@ def test_a_response_for_one_visitor_is_refused_with_the_reason(environ, status, 
     assert response_refusal(environ, status, headers) == why
 
 
+def test_an_authenticated_request_is_refused_unless_the_cache_keys_by_visitor():
+    alice = {"REQUEST_METHOD": "GET", "REMOTE_USER": "alice"}
+    assert request_refusal(alice) == "an authenticated request (the page may be made for alice)"
+    assert request_refusal(alice, per_user=True) is None
+    identified = {"REQUEST_METHOD": "GET", "repoze.who.identity": {"repoze.who.userid": "bob"}}
+    assert request_refusal(identified) == "an authenticated request (the page may be made for bob)"
+
+
+def test_credentials_without_a_known_visitor_are_refused_even_per_user():
+    anonymous = {"REQUEST_METHOD": "GET", "HTTP_AUTHORIZATION": "Bearer x"}
+    assert request_refusal(anonymous, per_user=True) == "the request carries credentials (Authorization)"
+
+
 def test_a_response_made_from_the_session_is_refused():
     assert response_refusal(GET, "200 OK", HTML, session_used=True) == "it read the visitor's session"
 
@@ -111,6 +124,14 @@ def test_filesystem_cache_refuses_no_store_and_vary_cookie(app, tmp_path):
     assert app.get("/varying.txt").text == "per cookie"
     assert not (tmp_path / "fscache" / "private_file.txt").exists()
     assert not (tmp_path / "fscache" / "varying.txt").exists()
+
+
+def test_filesystem_cache_never_writes_a_page_made_for_an_authenticated_visitor(app, tmp_path):
+    written = tmp_path / "fscache" / "public_file.txt"
+    app.get("/public_file.txt", extra_environ={"REMOTE_USER": "alice"})
+    assert not written.exists()
+    app.get("/public_file.txt")
+    assert written.read_text() == "for everyone"
 
 
 def test_filesystem_cache_refuses_a_request_with_credentials(app, tmp_path):

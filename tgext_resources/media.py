@@ -8,7 +8,6 @@ written once.  Plain Python: the command-line tools and the front-server configu
 use it without ToscaWidgets or TurboGears.
 """
 import gzip
-import mimetypes
 import os
 import re
 import tempfile
@@ -44,6 +43,15 @@ TYPES = {
     "jpeg": ("image/jpeg", False, False),
     "webp": ("image/webp", False, False),
     "avif": ("image/avif", False, False),
+    "bmp": ("image/bmp", False, True),
+    "md": ("text/markdown", True, True),
+    "pdf": ("application/pdf", False, False),
+    "zip": ("application/zip", False, False),
+    "mp3": ("audio/mpeg", False, False),
+    "ogg": ("audio/ogg", False, False),
+    "wav": ("audio/wav", False, True),
+    "mp4": ("video/mp4", False, False),
+    "webm": ("video/webm", False, False),
 }
 
 _CHARSET = "; charset=utf-8"
@@ -68,17 +76,15 @@ def extension(name):
 
 
 def content_type(name):
-    """The Content-Type header value for a file called ``name``."""
+    """The Content-Type header value for a file called ``name``.
+
+    An extension the table lacks is ``application/octet-stream``, as the generated nginx
+    block says too: no answer depends on the host's mime.types (add a line above instead).
+    """
     known = TYPES.get(extension(name))
-    if known is not None:
-        return known[0] + _CHARSET if known[1] else known[0]
-    # An extension of no widget library we know: the host's table, only read (adding to
-    # it would change the answers of every other library of the process).
-    guessed, encoding = mimetypes.guess_type(name)
-    if guessed is None or encoding is not None:
-        # Unknown, or a compressed file (x.tar.gz) whose type is not that of its content.
+    if known is None:
         return "application/octet-stream"
-    return guessed + _CHARSET if guessed.startswith("text/") else guessed
+    return known[0] + _CHARSET if known[1] else known[0]
 
 
 def is_compressible(name):

@@ -129,17 +129,18 @@ def _flushed(session, flush_context):
     session.info[_FLUSHED] = True
 
 
-def _ended(session, *args):
-    session.info.pop(_FLUSHED, None)
+def _ended(session, transaction):
+    if transaction.parent is None:  # the outermost one: committed, rolled back or closed
+        session.info.pop(_FLUSHED, None)
 
 
 def _watch_flushes(dbsession):
     """Track, on every session ``dbsession`` (a scoped_session or sessionmaker) makes,
-    whether it flushed changes that no commit or rollback has ended yet."""
+    whether it flushed changes that no commit, rollback or close has ended yet
+    (zope.sqlalchemy's ``transaction.abort()`` closes the session)."""
     from sqlalchemy import event
 
     target = getattr(dbsession, "session_factory", dbsession)  # the sessionmaker behind a scoped_session
     if not event.contains(target, "after_flush", _flushed):
         event.listen(target, "after_flush", _flushed)
-        event.listen(target, "after_commit", _ended)
-        event.listen(target, "after_rollback", _ended)
+        event.listen(target, "after_transaction_end", _ended)

@@ -28,6 +28,7 @@ import uuid
 import tg
 from tg.decorators import Decoration
 from tg.i18n import get_lang
+from tw2.core import core
 
 from . import shareable
 from .caching import MISSING
@@ -179,14 +180,12 @@ class cached_template:
 
     def _plan(self, controller, remainder, params):
         request = tg.request._current_obj()
-        if shareable.request_refusal(request.environ) or steps(request.environ) is None:
+        if shareable.request_refusal(request.environ, self.per_user) or steps(request.environ) is None:
             return None
         store = current_store()
         if store is None:
             return None
-        user = _user(request)
-        if user is not None and not self.per_user:
-            return None
+        user = shareable.visitor(request.environ)
         try:
             base = self._base((controller,) + tuple(remainder or ()), dict(params or {}))
         except TypeError:
@@ -205,13 +204,6 @@ class cached_template:
         return _Plan(self, store, key, request.environ, refreshing)
 
 
-def _user(request):
-    identity = getattr(request, "identity", None)
-    if identity:
-        return str(identity.get("repoze.who.userid") or identity.get("user") or identity)
-    return request.environ.get("REMOTE_USER") or None
-
-
 class _Entry:
     """A stored page: status 200, headers, the body before injection, its resources, and an
     id of its own (the application keeps each page's injected HTML under it)."""
@@ -227,14 +219,16 @@ class _Entry:
         for name, value in self.headers:
             response.headers[name] = value
         pages = getattr(current(), "injected_pages", None)
-        if pages is None:
-            register(self.resources)
-            return self.body
-        injected = pages.get(self.page_id, environ.get("SCRIPT_NAME", ""))
-        if injected is not None:
-            return injected  # injected already, here: nothing to add
+        # The memo holds the page as injected with its own resources only: a request that
+        # registered others before the hit (a site-wide script in _before) is injected anew.
+        alone = pages is not None and not core.request_local().get("resources")
+        if alone:
+            injected = pages.get(self.page_id, environ.get("SCRIPT_NAME", ""))
+            if injected is not None:
+                return injected  # injected already, here: nothing to add
         register(self.resources)
-        steps(environ).on_sent.append(lambda sent: pages.remember(self.page_id, sent))
+        if alone:
+            steps(environ).on_sent.append(lambda sent: pages.remember(self.page_id, sent))
         return self.body
 
 
@@ -275,7 +269,8 @@ class _Plan:
         """Step ``on_body``: store the response if it may be shared."""
         try:
             refused = shareable.response_refusal(
-                response.environ, response.status, response.headers, self.session is not None and self.session.used)
+                response.environ, response.status, response.headers, self.session is not None and self.session.used,
+                self.decorator.per_user)
             if refused:
                 log.debug("Page %s not cached: %s", response.environ.get("PATH_INFO"), refused)
                 return

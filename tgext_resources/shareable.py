@@ -5,7 +5,9 @@ Both shared caches use it: the page cache (``cached_template``) and the filesyst
 visitor or one request, as HTTP caches decide (RFC 9111, 3 and 5.2.2):
 
 * the request: only GET (HEAD is answered from a cache, never stored: it has no body);
-  no ``Authorization`` header (credentials the key cannot tell apart);
+  no authenticated visitor (``repoze.who.identity``, which TurboGears' ``request.identity``
+  comes from, or ``REMOTE_USER``) and no ``Authorization`` header, unless the cache keys
+  its entries by that visitor (``cached_template(per_user=True)``);
 * the response: status 200, no ``Set-Cookie``, no ``Cache-Control: private`` or
   ``no-store``, no ``Vary`` on ``*``, ``Cookie`` or ``Authorization`` (it differs per
   visitor).  ``no-cache`` does not refuse: TurboGears sends it on every response, for
@@ -22,19 +24,33 @@ _PRIVATE_DIRECTIVES = ("private", "no-store")
 _PER_VISITOR_VARY = ("*", "cookie", "authorization")
 
 
-def request_refusal(environ):
-    """Why a response to this request may not be shared, or None."""
+def visitor(environ):
+    """The authenticated visitor of the request (the user id), or None when anonymous."""
+    identity = environ.get("repoze.who.identity")
+    if identity:
+        return str(identity.get("repoze.who.userid") or identity.get("user") or identity)
+    return environ.get("REMOTE_USER") or None
+
+
+def request_refusal(environ, per_user=False):
+    """Why a response to this request may not be shared, or None.  ``per_user``: the cache
+    keys its entries by :func:`visitor`, so an authenticated request is no reason."""
     method = environ.get("REQUEST_METHOD")
     if method not in ("GET", "HEAD"):
         return "a %s request" % method
+    user = visitor(environ)
+    if per_user and user is not None:
+        return None
+    if user is not None:
+        return "an authenticated request (the page may be made for %s)" % user
     if environ.get("HTTP_AUTHORIZATION"):
         return "the request carries credentials (Authorization)"
     return None
 
 
-def response_refusal(environ, status, headers, session_used=False):
+def response_refusal(environ, status, headers, session_used=False, per_user=False):
     """Why this response may not be stored for other visitors, or None."""
-    refused = request_refusal(environ)
+    refused = request_refusal(environ, per_user)
     if refused:
         return refused
     if environ.get("REQUEST_METHOD") != "GET":
