@@ -17,7 +17,7 @@ response add steps to the request (:func:`steps`), and this middleware
 import dataclasses
 import logging
 
-from tw2.core import core
+from tw2.core import core, templating
 from tw2.core.middleware import TwMiddleware
 from webob import Request, Response
 
@@ -29,6 +29,8 @@ from .registry import REGISTRY
 log = logging.getLogger(__name__)
 
 STEPS_KEY = "tgext_resources.steps"
+#: Where the configurator keeps the application's middleware in its configuration.
+CONFIG_KEY = "tgext_resources.middleware"
 
 # Widget controllers, like resources (see registry.py), are registered with whichever
 # middleware the defining thread knows: share them between every middleware of the process.
@@ -99,8 +101,6 @@ class ResourcesMiddleware(TwMiddleware):
         self.controllers._widgets = _WIDGET_CONTROLLERS
         # tw2 caches which engine renders each template in one process-wide dict, whatever
         # the preferences of the middleware that filled it: start afresh with ours.
-        from tw2.core import templating
-
         templating.engine_name_cache.clear()
         templating.get_engine_name._flush()
 
@@ -214,6 +214,3 @@ def current():
         return None
     return config.get(CONFIG_KEY)
 
-
-#: Where the configurator keeps the application's middleware in its configuration.
-CONFIG_KEY = "tgext_resources.middleware"
