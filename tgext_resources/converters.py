@@ -65,6 +65,20 @@ def seconds(maximum, whole=True, zero=True):
     return parse
 
 
+def count(maximum, zero=True):
+    """A parser of a whole number up to ``maximum`` (0 accepted only when ``zero``)."""
+    def parse(key, value):
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = None
+        if number is None or number < (0 if zero else 1) or number > maximum:
+            raise ConfigError(key, value, "use a whole number from %d to %d" % (0 if zero else 1, maximum))
+        return number
+
+    return parse
+
+
 def parse_hash(key, value):
     text = str(value).strip()
     if not re.fullmatch(r"[0-9a-f]{16}", text):

@@ -15,6 +15,7 @@ import re
 
 from .converters import (
     parse_base_url,
+    count,
     parse_bool,
     parse_directory,
     parse_engine_list,
@@ -58,6 +59,20 @@ class ResourcesSettings:
         "Seconds a memcached or Redis cache server may take to connect or answer "
         "before the page is made without it.",
     )
+    cache_retry: float = _key(
+        "resources.cache_retry", seconds(3600, whole=False), 5.0,
+        "Seconds a cache server that failed is left alone (pages are made uncached) before it "
+        "is tried again; 0 tries it on every request.",
+    )
+    render_timeout: float = _key(
+        "resources.render_timeout", seconds(3600, whole=False, zero=False), 30.0,
+        "Seconds a page or fragment may take to render while others wait for it: the creation "
+        "lock lives no longer, and a request that waited this long renders without the cache.",
+    )
+    cache_max_entries: int = _key(
+        "resources.cache_max_entries", count(10 ** 7, zero=False), 10000,
+        "Entries a memory cache region keeps per application; the least recently used goes first.",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +97,11 @@ class FileCacheSettings:
         "fscache.dir", parse_directory, None,
         "Directory fs_cached and fscache.store write to and the front server reads; unset: off. "
         "A relative path is taken from the directory of the .ini file.",
+    )
+    max_files: int = _key(
+        "fscache.max_files", count(10 ** 8), 100000,
+        "Pages the filesystem cache holds at most; past it, new pages are served uncached until "
+        "invalidations make room. 0: no bound.",
     )
 
 
@@ -174,7 +194,8 @@ def parse_settings(conf):
     fscache = _parse_section(FileCacheSettings, conf)
     if fscache.dir is not None and not os.path.isabs(fscache.dir):
         # Relative to the .ini file, as %(here)s would make it (PasteDeploy sets "here").
-        fscache = FileCacheSettings(dir=os.path.normpath(os.path.join(conf.get("here") or os.getcwd(), fscache.dir)))
+        fscache = dataclasses.replace(
+            fscache, dir=os.path.normpath(os.path.join(conf.get("here") or os.getcwd(), fscache.dir)))
     return Settings(
         debug=debug,
         mode=mode,
@@ -182,7 +203,7 @@ def parse_settings(conf):
         resources=resources,
         aggregation=_parse_section(AggregationSettings, conf),
         fscache=fscache,
-        cache=parse_cache_settings(conf, resources.cache_timeout),
+        cache=parse_cache_settings(conf, resources),
     )
 
 
@@ -207,10 +228,13 @@ class RegionSettings:
 
 @dataclasses.dataclass(frozen=True)
 class CacheSettings:
-    """The cache regions, and the network timeout of their backends."""
+    """The cache regions, and how their backends are used (resources.* keys)."""
 
     regions: tuple
     timeout: float = 0.5
+    retry: float = 5.0
+    render_timeout: float = 30.0
+    max_entries: int = 10000
 
     @property
     def default_region(self):
@@ -231,7 +255,7 @@ def cache_option(conf, option):
 _expire = seconds(10 ** 9, zero=False)
 
 
-def parse_cache_settings(conf, timeout=0.5):
+def parse_cache_settings(conf, resources=ResourcesSettings()):
     """The cache regions of ``conf``; without ``cache.regions`` one called ``default``."""
     key, names = cache_option(conf, "regions")
     names = names if isinstance(names, (list, tuple)) else re.split(r"[\s,]+", str(names or ""))
@@ -241,7 +265,9 @@ def parse_cache_settings(conf, timeout=0.5):
             raise ConfigError(key, conf.get(key), "list region names made of letters, digits, '_' and '-'")
     base_data_dir = cache_option(conf, "data_dir")[1] or (
         os.path.join(conf["cache_dir"], "cache") if conf.get("cache_dir") else None)
-    return CacheSettings(tuple(_region(conf, name, base_data_dir) for name in names or ["default"]), timeout)
+    return CacheSettings(
+        tuple(_region(conf, name, base_data_dir) for name in names or ["default"]), resources.cache_timeout,
+        resources.cache_retry, resources.render_timeout, resources.cache_max_entries)
 
 
 def _region(conf, name, base_data_dir):
