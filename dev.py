@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set everything up, then serve the sample application or run the tests.
 
-    python3 dev.py serve [gearbox serve options]   # http://127.0.0.1:8080
+    python3 dev.py serve [--port N] [--host H] [gearbox serve options]   # http://127.0.0.1:8080
     python3 dev.py test [pytest options]
     python3 dev.py bench [benchmark ...]            # ratios measured side by side
 
@@ -46,13 +46,31 @@ def setup():
         f.write(fingerprint)
 
 
+def _listen(args):
+    """``--port N`` and ``--host H`` taken out of ``args``, as development.ini's variables."""
+    where, rest = {"--host": "127.0.0.1", "--port": "8080"}, []
+    args = iter(args)
+    for arg in args:
+        name, equals, value = arg.partition("=")
+        if name in where:
+            value = value if equals else next(args, None)
+            if not value or (name == "--port" and not value.isdigit()):
+                sys.exit("dev.py serve %s: give a %s, e.g. %s" % (name, name[2:], "--port 8081" if name == "--port" else "--host 0.0.0.0"))
+            where[name] = value
+        else:
+            rest.append(arg)
+    return where["--host"], where["--port"], rest
+
+
 def serve(args):
+    host, port, args = _listen(args)
     setup()
     os.makedirs(os.path.join(HERE, "data"), exist_ok=True)
     gearbox = os.path.join(BIN, "gearbox")
     subprocess.run([gearbox, "setup-app", "-c", "development.ini"], cwd=HERE, check=True)
-    print("Serving the sample application on http://127.0.0.1:8080", flush=True)
-    return subprocess.call([gearbox, "serve", "-c", "development.ini", *args], cwd=HERE)
+    print("Serving the sample application on http://%s:%s" % (host, port), flush=True)
+    return subprocess.call(
+        [gearbox, "serve", "-c", "development.ini", *args, "http_host=" + host, "http_port=" + port], cwd=HERE)
 
 
 def test(args):

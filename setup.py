@@ -62,6 +62,8 @@ setup(
             "zope.sqlalchemy>=3.0",
             "transaction>=4.0",
             "waitress>=3.0",
+            # REDbot, the HTTP caching lint run on the front server's responses (tests/test_redbot.py).
+            "redbot>=2.7,<3; python_version >= '3.11'",
         ],
     },
     entry_points={

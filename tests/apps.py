@@ -9,6 +9,7 @@ from tg import (
     TGController,
     expose,
     request,
+    session,
     validate,
 )
 from tg.configuration import milestones
@@ -48,6 +49,13 @@ class RootController(TGController):
     @validate(form=CommentForm, error_handler=comment)
     def save(self, author, email, day=None, **kw):
         return dict(author=author, email=email, day=day.isoformat() if day else None)
+
+    @expose()
+    def remember(self, name):
+        """Puts ``name`` in the visitor's session (for pages that must then not be shared)."""
+        session["name"] = name
+        session.save()
+        return "ok"
 
     @expose(content_type="text/plain")
     def text(self):

@@ -42,6 +42,10 @@ def install(root, name, files, requires=(), widgets=None, aggregation_filter=Non
     metadata += ["Requires-Dist: %s" % r for r in requires]
     with open(os.path.join(info, "METADATA"), "w") as f:
         f.write("\n".join(metadata) + "\n")
+    # The packages it holds, as pip records them (importlib.metadata.packages_distributions).
+    packages = sorted({relative.split("/")[0] for relative in files if "/" in relative})
+    with open(os.path.join(info, "top_level.txt"), "w") as f:
+        f.write("".join(package + "\n" for package in packages))
     entry_points = []
     if widgets:
         entry_points.append("widgets = %s" % widgets)

@@ -1,9 +1,12 @@
 """Real front servers for the tests and benchmarks: nginx and Apache run from a temporary directory."""
 import contextlib
+import http.server
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import types
 
 from tests.commands import command
@@ -27,19 +30,26 @@ def readable_directory():
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def webserver_config(kind, app, root):
+#: The host the tests' front servers answer for, as the README has every deployment name
+#: its own with --server-name: the tests ask for http://127.0.0.1:<port>/.
+LOCAL_NAMES = ("127.0.0.1",)
+
+
+def webserver_config(kind, app, root, server_names=LOCAL_NAMES):
     """What `tgext-resources webserver-config` writes for front server ``kind`` (nginx, apache)
-    serving the export in ``root`` and sending everything else to ``app`` (a served application)."""
-    return command("webserver-config", kind, "-c", app.ini, "--root", root, "--upstream", app.url[len("http://"):])
+    serving the export in ``root``, answering for ``server_names`` (none: any host) and sending
+    everything else to ``app`` (a served application)."""
+    names = [arg for name in server_names for arg in ("--server-name", name)]
+    return command("webserver-config", kind, "-c", app.ini, "--root", root, "--upstream", app.url[len("http://"):], *names)
 
 
 @contextlib.contextmanager
-def behind_nginx(directory, fscache=False, **app_options):
+def behind_nginx(directory, fscache=False, server_names=LOCAL_NAMES, **app_options):
     """The sample application deployed as its README says, everything run from ``directory``:
     served by `gearbox serve` (``app_options`` changed in its .ini), its resources exported
     with `tgext-resources export`, nginx in front with the configuration `tgext-resources
-    webserver-config nginx` writes.  ``fscache``: the application writes its filesystem cache
-    where nginx reads it.
+    webserver-config nginx --server-name 127.0.0.1` writes.  ``fscache``: the application
+    writes its filesystem cache where nginx reads it.
 
     Yields a namespace: ``app`` and ``nginx`` (Servers), ``export`` and ``cache`` (directories),
     ``summary`` (what the export printed), ``config`` (nginx's site) and ``log`` (nginx's access
@@ -52,7 +62,7 @@ def behind_nginx(directory, fscache=False, **app_options):
             app_options["fscache.dir"] = cache
         with serving(directory, **app_options) as app:
             summary = command("export", "-c", app.ini, "-o", export)
-            config = webserver_config("nginx", app, export)
+            config = webserver_config("nginx", app, export, server_names)
             nginx = start_nginx(directory, config)
             try:
                 yield types.SimpleNamespace(app=app, nginx=nginx, export=export, cache=cache, summary=summary,
@@ -62,11 +72,13 @@ def behind_nginx(directory, fscache=False, **app_options):
 
 
 def start_nginx(directory, site_conf):
-    """nginx in the foreground on a free port, with ``site_conf`` in its http block."""
+    """nginx in the foreground on a free port, with ``site_conf`` in its http block, once
+    ``nginx -t`` accepts the configuration."""
     port = free_port()
     site = os.path.join(directory, "site.conf")
     with open(site, "w") as f:
-        f.write(site_conf.replace("listen 80;", "listen 127.0.0.1:%d;" % port))
+        # Every server block of the site (its own, and the default one refusing other hosts).
+        f.write(re.sub(r"^(\s*)listen 80\b", r"\g<1>listen 127.0.0.1:%d" % port, site_conf, flags=re.M))
     temp = os.path.join(directory, "nginx-temp")
     os.makedirs(temp, exist_ok=True)
     main = os.path.join(directory, "nginx.conf")
@@ -90,12 +102,25 @@ http {{
     include {site};
 }}
 """.format(d=directory, t=temp, site=site))
+    check = subprocess.run([NGINX, "-t", "-c", main, "-p", directory], capture_output=True, text=True)
+    assert check.returncode == 0 and "test is successful" in check.stderr, check.stderr
     log = os.path.join(directory, "nginx-start.log")
     with open(log, "w") as output:
         process = subprocess.Popen([NGINX, "-c", main, "-p", directory, "-g", "daemon off;"], stdout=output, stderr=subprocess.STDOUT)
     server = Server(process, "http://127.0.0.1:%d" % port, log=log)
     wait_for(server.url + "/tw2/resources/", process, log)
     return server
+
+
+@contextlib.contextmanager
+def running_nginx(directory, site_conf):
+    """nginx on a free port with ``site_conf`` as its only site, once ``nginx -t`` accepts
+    the configuration: yields its base URL, stops it afterwards."""
+    server = start_nginx(directory, site_conf)
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def apache_main_config(directory, port, site_conf):
@@ -131,3 +156,36 @@ def running_apache(directory, site_conf):
         yield base
     finally:
         subprocess.run([APACHE, "-f", main, "-k", "stop"], capture_output=True)
+
+
+@contextlib.contextmanager
+def recording_upstream():
+    """A stand-in for the application: an HTTP server on a free port answering 200
+    "application" to everything, and keeping the path and Host header of each request it
+    got.  Yields a namespace: ``address`` (HOST:PORT for --upstream) and ``requests`` (a
+    list of (path, host))."""
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # nginx keeps its upstream connections alive
+
+        def do_GET(self):
+            requests.append((self.path, self.headers.get("Host")))
+            body = b"application"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass  # quiet test output
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield types.SimpleNamespace(address="127.0.0.1:%d" % server.server_address[1], requests=requests)
+    finally:
+        server.shutdown()
+        server.server_close()

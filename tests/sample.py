@@ -40,7 +40,7 @@ def write_ini(directory, port=None, **app_options):
         section = "DEFAULT" if key in parser.defaults() else "app:main"
         parser.set(section, key, str(value))
     if port is not None:
-        parser.set("server:main", "port", str(port))
+        parser.set("DEFAULT", "http_port", str(port))
     os.makedirs(str(directory), exist_ok=True)
     path = os.path.join(str(directory), "test.ini")
     with open(path, "w") as f:

@@ -356,7 +356,7 @@ def test_every_url_in_the_css_bundle_answers_200_with_an_image(site):
 
 # -- start-up checks -------------------------------------------------------------------------
 
-def test_hash_without_mapping_file_refuses_to_start(dists):
+def test_hash_without_mapping_file_refuses_to_start(dists, aggregated):
     from tgext_resources import BundleError
 
     with pytest.raises(BundleError) as error:
@@ -364,7 +364,10 @@ def test_hash_without_mapping_file_refuses_to_start(dists):
     message = str(error.value)
     assert message.startswith("aggregated_hash = 0123456789abcdef: no mapping file ")
     assert os.path.join(dists.output, "0123456789abcdef.mapping") in message
-    assert "regenerate the bundles with `tgext-resources aggregate" in message
+    # The command to run, with this application's real names, and the hashes there are.
+    assert "regenerate the bundles with `tgext-resources aggregate -d %s --package %s -o %s`" % (
+        dists.site, dists.site, dists.output) in message
+    assert "mapping files there now: " in message and aggregated.hash in message
 
 
 @pytest.fixture

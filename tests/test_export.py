@@ -150,3 +150,43 @@ def test_gearbox_commands_are_there(tmp_path):
     assert "listen 8081;" in config and "proxy_pass http://127.0.0.1:8080;" in config
     summary = command("resources-export", "-c", ini, "-o", str(tmp_path / "out"), program="gearbox")
     assert summary.startswith("Exported ")
+
+
+def test_links_out_of_a_registered_directory_are_skipped_with_a_warning(tmp_path, caplog):
+    name = distributions.unique("linkedexport")
+    distributions.install(tmp_path, name, {"%s/__init__.py" % name: "", "%s/static/real.js" % name: "var real = 1;\n"})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("SECRET root:x:0:0\n")
+    static = tmp_path / name / "static"
+    os.symlink(str(outside / "secret.txt"), str(static / "passwd.txt"))
+    os.symlink("real.js", str(static / "alias.js"))  # inside the directory: exported
+    os.symlink(str(outside), str(static / "elsewhere"))
+    twc.DirLink(modname=name, filename="static")
+    output = str(tmp_path / "out")
+    with caplog.at_level("WARNING", logger="tgext_resources.export"):
+        summary = export(load_application(write_ini(tmp_path, debug="false")), output)
+    assert exported_names(output, name) == {"static/real.js", "static/alias.js"}
+    with open(on_disk(output, "/tw2/resources/%s/static/alias.js" % name), "rb") as f:
+        assert f.read() == b"var real = 1;\n"
+    # (Modules of earlier tests stay registered in this process: only this one's are looked at.)
+    assert [s for s in summary.skipped if s.startswith(name + "/")] == ["%s/static/passwd.txt" % name]
+    assert "%s/static/passwd.txt" % name in [line for line in summary.lines() if "skipped: symbolic links" in line][0]
+    warnings = [r.getMessage() for r in caplog.records
+                if r.name == "tgext_resources.export" and name + "/" in r.getMessage()]
+    assert warnings == [
+        "Not exported: %s/static/passwd.txt is a symbolic link leading out of its registered directory" % name]
+    for parent, _, names in os.walk(output):
+        for filename in names:
+            with open(os.path.join(parent, filename), "rb") as f:
+                assert b"SECRET" not in f.read(), filename
+
+
+def exported_names(output, name):
+    """The files exported for module ``name`` under its unversioned URLs (no siblings)."""
+    root = os.path.join(output, "tw2", "resources", name)
+    found = set()
+    for parent, directories, files in os.walk(root):
+        directories[:] = [d for d in directories if not d.startswith("v") or len(d) != 13]  # not the versioned copies
+        found |= {os.path.relpath(os.path.join(parent, f), root) for f in files if not f.endswith((".gz", ".br"))}
+    return found

@@ -1,4 +1,5 @@
 """The exported resources served by a real nginx and Apache with the generated configuration."""
+import email.utils
 import gzip
 import os
 import time
@@ -77,6 +78,51 @@ def test_nginx_sends_the_precompressed_sibling(front):
     assert headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in headers["Vary"]
     assert gzip.decompress(body) == fetch(front.app.url + bundle)[2]
+
+
+def exported(front, url):
+    """The file the export wrote for ``url``."""
+    return os.path.join(front.export, *url.lstrip("/").split("/"))
+
+
+def etag_of(path):
+    """The ETag nginx computes for a file: its modification time and size, in hex."""
+    st = os.stat(path)
+    return '"%x-%x"' % (int(st.st_mtime), st.st_size)
+
+
+def test_nginx_gives_the_gzip_sibling_validators_of_its_own(front):
+    url = [u for u in page_resources(front.nginx.url, "/gallery") if u.endswith("calendar-en.js")][0]
+    plain = fetch(front.nginx.url + url)[1]
+    packed = fetch(front.nginx.url + url, **{"Accept-Encoding": "gzip"})[1]
+    assert packed["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
+    # Two representations, two strong validators (RFC 9110, 8.8.3): the file sent's own.
+    assert plain["ETag"] == etag_of(exported(front, url))
+    assert packed["ETag"] == etag_of(exported(front, url) + ".gz") != plain["ETag"]
+    status, headers, body = fetch(front.nginx.url + url, **{"Accept-Encoding": "gzip", "If-None-Match": packed["ETag"]})
+    assert (status, body) == (304, b"") and headers["ETag"] == packed["ETag"]
+
+
+def test_gzip_siblings_of_bundles_have_other_validators_in_nginx_and_the_app(front):
+    """What the README says under "Validators of compressed files": the application sends
+    ``.gz`` siblings only where the package has them (the bundles); nginx tags a sibling by
+    its own date and size, and no configuration changes that, while the publisher tags it by
+    its original's.  A client moving between the two downloads the file once more."""
+    bundle = [u for u in page_resources(front.nginx.url, "/") if "/aggregated/" in u and u.endswith(".js")][0]
+    nginx = fetch(front.nginx.url + bundle, **{"Accept-Encoding": "gzip"})[1]
+    app = fetch(front.app.url + bundle, **{"Accept-Encoding": "gzip"})[1]
+    assert nginx["Content-Encoding"] == app["Content-Encoding"] == "gzip"
+    sibling = exported(front, bundle) + ".gz"
+    assert nginx["ETag"] == etag_of(sibling)
+    assert nginx["Last-Modified"] == email.utils.formatdate(int(os.stat(sibling).st_mtime), usegmt=True)
+    assert app["ETag"] != fetch(front.app.url + bundle)[1]["ETag"]  # the app too tells the two apart
+    assert nginx["ETag"] != app["ETag"], "nginx and the application agree now: update the README and this test"
+
+
+def test_nginx_does_not_pass_on_the_pragma_header_of_the_application(front):
+    status, headers, _ = fetch(front.nginx.url + "/")
+    assert status == 200 and headers["Cache-Control"] == fetch(front.app.url + "/")[1]["Cache-Control"]
+    assert "Pragma" not in headers  # a request header (RFC 9111, 5.4); Cache-Control says it
 
 
 def test_a_version_nginx_does_not_have_goes_to_the_app_and_is_cached_briefly(front):
@@ -170,6 +216,18 @@ def test_filesystem_cache_is_served_by_nginx_even_with_the_application_stopped(f
     assert status == 200 and body == page[2] and headers["Content-Type"] == "text/html; charset=utf-8"
 
 
+def test_filesystem_cache_files_are_sent_with_the_cache_control_of_the_application(fscache_front):
+    front = fscache_front
+    for path in ("/thumbs/1.png", "/images"):
+        from_app = fetch(front.nginx.url + path)[1]
+        from_disk = fetch(front.nginx.url + path)[1]
+        assert answered_by(front.log, path, 2) == ["application", "disk"]
+        assert from_disk["Cache-Control"] == from_app["Cache-Control"] == "no-cache", path
+        # no-cache: revalidated on every use, which the disk's validators make a 304.
+        status, headers, body = fetch(front.nginx.url + path, **{"If-None-Match": from_disk["ETag"]})
+        assert (status, body, headers["Cache-Control"]) == (304, b"", "no-cache"), path
+
+
 def test_after_invalidation_nginx_asks_the_application_again(fscache_front):
     front = fscache_front
     fetch(front.nginx.url + "/thumbs/2.png")
@@ -192,9 +250,12 @@ def test_apache_serves_the_filesystem_cache_too(fscache_front, tmp_path):
     fetch(front.nginx.url + "/thumbs/3.png")
     fetch(front.nginx.url + "/images")
     with running_apache(str(tmp_path), webserver_config("apache", front.app, front.export)) as base:
+        status, headers, _ = fetch(base + "/")  # proxied to the application
+        assert status == 200 and headers["Cache-Control"] == "no-cache" and "Pragma" not in headers
         front.app.stop()
         status, headers, body = fetch(base + "/thumbs/3.png")
         assert status == 200 and body.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"
+        assert headers["Cache-Control"] == "no-cache" and headers.get("Accept-Ranges") == "bytes"  # from the disk
         status, headers, body = fetch(base + "/images")
-        assert status == 200 and b"<h1>Images</h1>" in body
+        assert status == 200 and b"<h1>Images</h1>" in body and headers["Cache-Control"] == "no-cache"
         assert fetch(base + "/thumbs/3.png?x=1")[0] in (502, 503)  # a query string goes to the (stopped) application

@@ -65,12 +65,6 @@ class CachedRoot(RootController):
     def visitor(self):
         return page("visitor %s" % session.get("name", "nobody"))
 
-    @expose()
-    def remember(self, name):
-        session["name"] = name
-        session.save()
-        return "ok"
-
     @expose("tests.testsite.templates.cached")
     @cached_template()
     def greeting(self):

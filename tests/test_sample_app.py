@@ -1,11 +1,19 @@
 """The sample application, served from its .ini file, uses real widgets that all work."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
 import pytest
 
 from tgext_resources import ConfigError
 
 from tests.apps import canonical_links, css_references, resource_links
 from tests.commands import run_python
-from tests.sample import load, write_ini
+from tests.sample import ROOT, free_port, load, write_ini
 
 
 @pytest.fixture
@@ -143,3 +151,27 @@ def test_thumbnails_go_to_the_filesystem_cache_and_leave_it_when_the_image_chang
     assert not written.exists() and not (tmp_path / "data" / "fscache" / "images.html").exists()
     again = sample.get("/thumbs/2.png")
     assert again.body != thumb.body and written.read_bytes() == again.body
+
+
+def test_dev_py_serve_listens_on_the_port_it_is_given():
+    port = free_port()
+    with tempfile.TemporaryFile("w+") as log:
+        # A session of its own: dev.py starts gearbox, and both must go at the end.
+        process = subprocess.Popen([sys.executable, "dev.py", "serve", "--port", str(port)], cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            url = "http://127.0.0.1:%d/" % port
+            deadline = time.time() + 120
+            while True:
+                try:
+                    page = urllib.request.urlopen(url, timeout=5).read()
+                    break
+                except OSError:
+                    assert process.poll() is None and time.time() < deadline, "dev.py serve did not start"
+                    time.sleep(0.3)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        log.seek(0)
+        assert "Serving the sample application on %s" % url.rstrip("/") in log.read()
+    assert b"<html" in page

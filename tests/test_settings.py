@@ -17,12 +17,18 @@ BAD_VALUES = [
     ("resources.engines", "kajiki kajiki", "each once"),
     ("resources.prefx", "/x/", "did you mean resources.prefix?"),
     ("resources.engine", "kajiki", "did you mean resources.engines?"),
-    ("aggregated_hash", "aggregated_hash = 0123456789abcdef", "16 hexadecimal digits"),
-    ("aggregated_hash", "0123456789ABCDEF", "16 hexadecimal digits"),
-    ("aggregated_hash", "0123", "16 hexadecimal digits"),
+    ("aggregated_hash", "aggregated_hash = 0123456789abcdef", "16 lowercase hexadecimal digits"),
+    ("aggregated_hash", "0123456789ABCDEF", "16 lowercase hexadecimal digits"),
+    ("aggregated_hash", "0123", "16 lowercase hexadecimal digits"),
     ("aggregated_dir", "../outside", "a directory inside the application package"),
     ("aggregated_dir", "/var/www/bundles", "a directory inside the application package"),
     ("aggregated_hsh", "0123456789abcdef", "did you mean aggregated_hash?"),
+    # Misspelt outside the extension's prefixes: left alone they would start with the default.
+    ("aggregate_hash", "0123456789abcdef", "did you mean aggregated_hash?"),
+    ("aggregated.hash", "0123456789abcdef", "did you mean aggregated_hash?"),
+    ("fs_cache.dir", "/tmp/pages", "did you mean fscache.dir?"),
+    ("minimal.mode", "true", "did you mean minimal_mode?"),
+    ("resource.engines", "kajiki", "did you mean resources.engines?"),
     ("resources.max_age", "1h", "whole number of seconds from 0 to 31536000"),
     ("resources.max_age", "-1", "whole number of seconds from 0 to 31536000"),
     ("resources.base_url", "cdn.example.com", "scheme, host and optional path"),
@@ -38,6 +44,11 @@ def test_bad_value_stops_startup_naming_key_value_and_what_is_accepted(key, valu
     assert accepted in message
     assert "[app:main]" in message
     assert error.value.key == key
+
+
+def test_keys_of_turbogears_and_beaker_that_look_like_ours_are_not_typos():
+    settings = parse_settings({"cache_dir": "/tmp/data", "beaker.session.type": "memory", "resources_dir": "x"})
+    assert settings.fscache.dir is None
 
 
 def test_defaults_when_nothing_is_set():

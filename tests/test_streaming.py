@@ -8,6 +8,7 @@ from tgext_resources import ResourcesConfigMixin
 from tgext_resources.configurator import SETTINGS_KEY, tw2_options
 
 from tests.apps import build, canonical_links, resource_links
+from tests.inprocess import exchange, waitress_serving
 
 BADGE_JS = "/tw2/resources/tests.testsite.widgets/static/badge.js"
 
@@ -72,3 +73,25 @@ def test_injection_keeps_the_page_encoding(charset):
     assert page.charset == charset
     assert "café crème" in page.body.decode(charset)
     assert BADGE_JS in canonical_links(page.body.decode(charset))
+
+
+def test_head_of_a_widget_page_is_framed_without_body_and_the_next_pipelined_request_is_answered():
+    # Through a real server: without a Content-Length, waitress framed the HEAD as chunked,
+    # sent a stray "0\r\n\r\n" and closed the connection, losing the GET behind it.
+    app = build()
+    with waitress_serving(app.app) as address:
+        (head, get), rest = exchange(address, [("HEAD", "/", {}), ("GET", "/", {})])
+    assert (head[0], get[0]) == (200, 200)
+    assert "transfer-encoding" not in head[1]
+    assert head[1]["content-length"] == str(len(get[2])) == get[1]["content-length"]
+    assert BADGE_JS in canonical_links(get[2].decode("utf-8"))  # the GET is the injected page
+    assert rest == b""
+
+
+def test_head_of_a_page_without_widgets_is_framed_without_body_too():
+    app = build()
+    with waitress_serving(app.app) as address:
+        (head, get), rest = exchange(address, [("HEAD", "/plain", {}), ("GET", "/plain", {})])
+    assert (head[0], get[0]) == (200, 200)
+    assert head[1]["content-length"] == str(len(get[2]))
+    assert rest == b""

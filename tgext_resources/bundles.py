@@ -7,6 +7,7 @@ later members disappear, and every other resource keeps its own link and its pla
 """
 import hashlib
 import html
+import importlib.metadata
 import os
 
 from markupsafe import Markup
@@ -17,10 +18,19 @@ from .errors import BundleError, MappingError
 from .locate import module_directory, resource_file
 from .mapping import parse
 
-REGENERATE = (
-    "regenerate the bundles with `tgext-resources aggregate -d <your distribution> --package %s "
-    "-o <package directory>/%s` and set aggregated_hash to the hash it prints last"
-)
+def regenerate(package, directory):
+    """How to make the bundles again, with the names this application really has."""
+    try:
+        distribution = sorted(importlib.metadata.packages_distributions().get(package, ()))[0]
+    except Exception:  # not installed as a distribution: say what to look for
+        distribution = "<the distribution of %s>" % package
+    try:
+        hashes = sorted(name[:-len(".mapping")] for name in os.listdir(directory) if name.endswith(".mapping"))
+    except OSError:
+        hashes = []
+    there = "mapping files there now: %s" % ", ".join(hashes) if hashes else "no mapping file there yet"
+    return ("regenerate the bundles with `tgext-resources aggregate -d %s --package %s -o %s` and set "
+            "aggregated_hash to the hash it prints last (%s)" % (distribution, package, directory, there))
 
 
 class BundleLink(Resource):
@@ -52,11 +62,11 @@ class Bundles:
     @classmethod
     def load(cls, aggregated_hash, aggregated_dir, package, publisher, debug):
         """Read and check the mapping of ``aggregated_hash``; BundleError naming what is wrong."""
-        how = REGENERATE % (package, aggregated_dir)
         root = module_directory(package)
         if root is None:
             raise BundleError("aggregated_hash = %s: the application package %r cannot be found" % (aggregated_hash, package))
         directory = os.path.join(root, *aggregated_dir.split("/"))
+        how = regenerate(package, directory)
         mapping_file = os.path.join(directory, aggregated_hash + ".mapping")
         try:
             with open(mapping_file, "rb") as f:

@@ -3,6 +3,7 @@
     tgext-resources aggregate -d DIST [-d DIST ...] --package PKG -o DIR
     tgext-resources export -c INI -o DIR
     tgext-resources webserver-config nginx|apache -c INI --root DIR --upstream HOST:PORT [--listen PORT]
+                                     [--server-name NAME ...]
 
 Each sub-command is also a gearbox command (see commands.py), sharing the arguments
 and the code below.  Errors are one line on stderr and a non-zero exit, never a traceback.
@@ -66,20 +67,28 @@ def add_webserver_arguments(parser):
     parser.add_argument("--root", required=True, metavar="DIR", help="the directory `export -o` wrote to")
     parser.add_argument("--upstream", required=True, metavar="HOST:PORT", help="where the application listens")
     parser.add_argument("--listen", default="80", metavar="PORT", help="the port the front server listens on (80)")
+    parser.add_argument(
+        "--server-name", dest="server_names", action="append", default=[], metavar="NAME",
+        help="a host name the site answers to (repeat for more); requests for other hosts are refused. "
+             "Without it every Host is passed to the application, and a warning says so",
+    )
 
 
 def run_webserver_config(args, out, err):
     """Print the server block for the application configured by INI."""
     from .configurator import SETTINGS_KEY
     from .export import load_application
-    from .webserver import SERVERS, Site, command_line
+    from .webserver import ANY_HOST_WARNING, SERVERS, Site, command_line, server_names
 
+    names = server_names(args.server_names)  # before loading the application: a typo fails fast
     conf = load_application(args.config)
     site = Site(
         conf[SETTINGS_KEY], conf["package_name"], args.root, args.upstream, args.listen,
-        command_line(args.server, args.config, args.root, args.upstream, args.listen),
+        command_line(args.server, args.config, args.root, args.upstream, args.listen, names), names,
     )
     out.write(SERVERS[args.server](site))
+    if not site.server_names:
+        print("tgext-resources webserver-config: warning: %s" % ANY_HOST_WARNING, file=err)
     return 0
 
 

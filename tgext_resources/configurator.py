@@ -178,9 +178,10 @@ def build_middleware(app, conf):
         "ToscaWidgets 2 resources under %s, widget templates rendered with %s",
         options["res_prefix"], ", ".join(options["preferred_rendering_engines"]),
     )
-    if settings.guard.enabled:
-        from .guard import install
+    from .guard import install, own_resources
 
+    own_resources()  # for every application: the commonest mutation of a shared widget, made harmless
+    if settings.guard.enabled:
         install()
         middleware.guarded = True
         log.info("Widget statelessness guard on: a request that changes a shared widget fails")
@@ -194,7 +195,8 @@ def build_middleware(app, conf):
 def _setup_cache(middleware, settings, package):
     """The cache regions of this application, for cached_template and cached_entity."""
     from .caching import CacheStore
-    from .pages import DECORATED, InjectedPages
+    from .pagememory import PageMemory
+    from .pages import DECORATED
 
     store = CacheStore(settings.cache)
     # A page of this application cached in a region that does not exist: say so now (those
@@ -210,7 +212,7 @@ def _setup_cache(middleware, settings, package):
                 decorator.region, exc.accepted,
             ) from None
     middleware.cache_store = store
-    middleware.injected_pages = InjectedPages()
+    middleware.page_memory = PageMemory()
     log.info("Cache regions: %s", ", ".join("%s (%s)" % (r.name, r.type) for r in settings.cache.regions))
 
 
@@ -220,7 +222,7 @@ def _setup_fscache(middleware, settings):
         return
     from .fscache import FileCache
 
-    middleware.filecache = FileCache(settings.fscache.dir)
+    middleware.filecache = FileCache(settings.fscache.dir, settings.fscache.max_files)
     middleware.filecache.prepare("fscache.dir")
     log.info("Filesystem cache in %s", middleware.filecache.root)
 

@@ -82,7 +82,7 @@ def count(maximum, zero=True):
 def parse_hash(key, value):
     text = str(value).strip()
     if not re.fullmatch(r"[0-9a-f]{16}", text):
-        raise ConfigError(key, value, "use the 16 hexadecimal digits `tgext-resources aggregate` printed on its last line")
+        raise ConfigError(key, value, "use the 16 lowercase hexadecimal digits `tgext-resources aggregate` printed on its last line")
     return text
 
 

@@ -132,8 +132,13 @@ def _template_problem(template, engines):
         # No engine choice can help: that widget fails whatever the configuration says.
         log.warning("Widget template %s has no file for any template engine", template)
         return None
+    installed = [e for e in available if is_installed(e)]
+    if installed:
+        # The engine is here, only not among those chosen: the fix is the list, not pip.
+        return "%s exists only for %s: add %s to resources.engines" % (
+            template, ", ".join(available), " or ".join(installed))
     distributions = _distributions(available)
     return (
-        "%s exists only for %s: install %s (pip install %s) or add %s to resources.engines"
+        "%s exists only for %s: install %s (pip install %s) and add %s to resources.engines"
         % (template, ", ".join(available), " or ".join(distributions), distributions[0], " or ".join(available))
     )

@@ -30,6 +30,10 @@ class UnsafePathError(ResourcesError, ValueError):
     """A resource path that could reach outside its package (``..``, absolute, NUL, backslash)."""
 
 
+class UnstorablePathError(ResourcesError, ValueError):
+    """A URL path the filesystem cache cannot hold: too many segments, or a name or path too long for the disk."""
+
+
 class AggregationError(ResourcesError):
     """``tgext-resources aggregate`` cannot build the bundles; the message says why."""
 

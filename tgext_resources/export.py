@@ -10,9 +10,12 @@ each registered file (bundles included) the export writes::
 Every file is written under a temporary name and renamed into place, so a front server
 reading DIR during an export sees the old file or the new one, whole; files of older
 versions are removed last.  The application is loaded from its .ini file, so the export
-serves exactly what the application would.
+serves exactly what the application would: a symbolic link leading out of its registered
+directory (``static/passwd.txt -> /etc/passwd``) is refused by the publisher, so it is
+skipped here, with a warning, rather than copied where the front server serves it.
 """
 import dataclasses
+import logging
 import os
 
 from .collection import prepare, request_context
@@ -30,6 +33,8 @@ from .media import (
 from .registry import REGISTRY
 from .versioning import VERSIONS
 
+log = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass
 class Summary:
@@ -41,13 +46,18 @@ class Summary:
     unchanged: int = 0
     removed: int = 0
     modules: set = dataclasses.field(default_factory=set)
+    skipped: list = dataclasses.field(default_factory=list)  # "module/file" of links leading out
 
     def lines(self):
-        return [
+        lines = [
             "Exported %d files (%.1f MB) of %d modules into %s" % (self.files, self.bytes / 1e6, len(self.modules), self.root),
             "  %d versioned links, %d compressed siblings, %d unchanged, %d stale files removed"
             % (self.versioned, self.siblings, self.unchanged, self.removed),
         ]
+        if self.skipped:
+            lines.append("  %d skipped: symbolic links leading out of their directory (%s)"
+                         % (len(self.skipped), ", ".join(self.skipped)))
+        return lines
 
 
 def load_application(ini):
@@ -84,18 +94,25 @@ def register_every_widget_resource():
         REGISTRY.adopt_tw2(local["middleware"].resources)
 
 
-def _files(registry):
-    """``(modname, filename, path, immutable)`` for every file the application serves."""
+def _files(registry, skipped):
+    """``(modname, filename, path, real, immutable)`` for every file the application serves:
+    its path in the module and its real path (links followed).  Links that lead out of
+    their registered directory are left out, with a warning, and listed in ``skipped``."""
     for modname, name, whole_dir, immutable in registry.entries():
         path = resource_file(modname, name)
         if path is None or never_served(name):
             continue
-        if not whole_dir:
-            if os.path.isfile(path):
-                yield modname, name, path, False
-            continue
-        for relative in served_files(path):
-            yield modname, "%s/%s" % (name, relative), os.path.join(path, *relative.split("/")), immutable
+        names = ["%s/%s" % (name, relative) for relative in served_files(path)] if whole_dir else [name]
+        for filename in names:
+            source = resource_file(modname, filename)
+            real = registry.real_path(modname, filename)
+            if real is None:
+                if os.path.lexists(source):
+                    log.warning("Not exported: %s/%s is a symbolic link leading out of its registered directory",
+                                modname, filename)
+                    skipped.append("%s/%s" % (modname, filename))
+            elif os.path.isfile(real):
+                yield modname, filename, source, real, immutable
 
 
 def export(conf, output):
@@ -109,7 +126,7 @@ def export(conf, output):
     summary = Summary(root)
     wanted = {}  # absolute path -> bytes, or ("link", the path of the file to hard-link to)
     times = {}  # absolute path -> the source's modification time
-    for modname, filename, path, immutable in _files(REGISTRY):
+    for modname, filename, source, path, immutable in _files(REGISTRY, summary.skipped):
         with open(path, "rb") as f:
             data = f.read()
         target = os.path.join(root, modname, *filename.split("/"))
@@ -121,7 +138,7 @@ def export(conf, output):
         # same Last-Modified, and nginx the same ETag ("mtime-size"), as the publisher.
         times[target] = os.stat(path).st_mtime
         siblings = {}
-        if is_compressible(filename) and not os.path.isfile(path + ".gz"):
+        if is_compressible(filename) and not os.path.isfile(source + ".gz"):
             siblings = _siblings(target, data)  # made here, as the package ships none
         for suffix, packed in siblings.items():
             wanted[target + suffix] = packed

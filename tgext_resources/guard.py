@@ -17,6 +17,12 @@ widget classes created during the request itself.
 Installing the guard changes tw2's widget metaclass and the class-level lists and dicts of
 the widgets defined; it is installed only when an application with the guard on is built.
 With the guard off nothing is installed: there is no cost per request.
+
+One such mistake is so common in widget libraries from PyPI (tw2.jqplugins.ui appends its
+theme stylesheet to ``self.resources`` in ``prepare()``, a list of the class) that it is
+made harmless for every application, guard or not: :func:`own_resources` gives each
+per-request instance its own copy of ``resources`` before ``prepare()`` runs, as the
+widget's author should have with ``safe_modify``.
 """
 import copy
 import threading
@@ -179,3 +185,34 @@ def install():
 
 def is_installed():
     return _installed
+
+
+_owns_resources = False
+
+
+def own_resources():
+    """Give every per-request widget instance its own ``resources`` list (idempotent).
+
+    tw2 makes a per-request instance with ``__init__``, then ``display()`` calls
+    ``prepare()``: copying here, first, means a ``prepare()`` that appends to
+    ``self.resources`` changes the request's copy, never the class shared by every request.
+    A list copy per widget displayed costs well under a microsecond.
+    """
+    global _owns_resources
+    from tw2.core.widgets import Widget
+
+    with _install_lock:
+        if _owns_resources:
+            return
+        original_init = Widget.__init__
+
+        def __init__(self, **kw):
+            original_init(self, **kw)
+            if "resources" not in self.__dict__:
+                shared = getattr(type(self), "resources", None)
+                if isinstance(shared, list):
+                    self.__dict__["resources"] = list(shared)
+
+        __init__.__doc__ = original_init.__doc__
+        Widget.__init__ = __init__
+        _owns_resources = True

@@ -206,6 +206,19 @@ _TAGS = {
 }
 
 
+# A page's character encoding must be declared within its first 1024 bytes (HTML, "the
+# encoding sniffing algorithm"): links for the top of <head> go after that declaration.
+_CHARSET = re.compile(r"""<meta\b[^>]*\b(?:charset\s*=|http-equiv\s*=\s*["']?content-type)[^>]*>""", re.I)
+
+
+def _head_top(page, head):
+    """Where the top of ``<head>`` starts for links: after the opening tag, or after the
+    charset declaration when the head has one."""
+    end = _TAGS["headbottom"].search(page, head.end())
+    declaration = _CHARSET.search(page, head.end(), end.start() if end else len(page))
+    return declaration.end() if declaration else head.end()
+
+
 def inject(page, by_location):
     """``page`` with the tags of each location (head, headbottom, bodytop, bodybottom) put in.
 
@@ -220,7 +233,9 @@ def inject(page, by_location):
         matches = list(pattern.finditer(page))
         if not matches:
             continue
-        if location in ("head", "bodytop"):
+        if location == "head":
+            insertions.append((_head_top(page, matches[0]), "\n" + "\n".join(tags)))
+        elif location == "bodytop":
             insertions.append((matches[0].end(), "\n" + "\n".join(tags)))
         else:
             insertions.append((matches[-1].start(), "\n".join(tags) + "\n"))

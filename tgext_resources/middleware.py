@@ -79,14 +79,14 @@ class ResourcesMiddleware(TwMiddleware):
 
     The application's own state lives here, set at start-up by the configurator:
     ``settings``, and what each feature keeps per application (``cache_store``,
-    ``filecache``, ``injected_pages``).
+    ``filecache``, ``page_memory``).
     """
 
     guarded = False  # the widget statelessness guard is on for this application's requests
     settings = None
     cache_store = None
     filecache = None
-    injected_pages = None
+    page_memory = None
 
     def __init__(self, app, base_url="", **config):
         super().__init__(app, **config)
@@ -139,15 +139,27 @@ class ResourcesMiddleware(TwMiddleware):
 
     def _page(self, app, environ, start_response):
         todo = environ[STEPS_KEY] = RequestSteps()
+        head = environ.get("REQUEST_METHOD") == "HEAD"
         try:
-            status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)
-            inject = self.config.inject_resources and is_injectable(status, headers, core.request_local().get("resources"))
-            if inject and environ.get("REQUEST_METHOD") == "HEAD":
-                # No body to change, but the GET body's length differs from the one announced.
-                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-                inject = False
-            if inject or todo.on_body or todo.on_sent:
-                response = Finished(environ, status, headers, _read(app_iter),
+            if head:
+                # A HEAD gets the GET's header fields (RFC 9110, 9.3.2), Content-Length
+                # included, which for an injected page only its body tells: without it a
+                # server frames the answer as chunked (waitress then sends a stray last chunk
+                # and loses the next pipelined request).  So the application makes the GET;
+                # the method is HEAD again before any step runs: nothing stores a HEAD.
+                environ["REQUEST_METHOD"] = "GET"
+            try:
+                status, headers, app_iter, exc_info = Request(environ).call_application(app, catch_exc_info=True)
+                inject = self.config.inject_resources and is_injectable(
+                    status, headers, core.request_local().get("resources"))
+                body = None
+                if inject or todo.on_body or todo.on_sent or (head and not _has_length(headers)):
+                    body = _read(app_iter)
+            finally:
+                if head:
+                    environ["REQUEST_METHOD"] = "HEAD"
+            if body is not None:
+                response = Finished(environ, status, headers, body,
                                     snapshots(core.request_local().pop("resources", None)))
                 for step in todo.on_body:
                     step(response)
@@ -155,7 +167,13 @@ class ResourcesMiddleware(TwMiddleware):
                     self.injector.inject(response)
                 for step in todo.on_sent:
                     step(response)
-                headers, app_iter = response.headers, [response.body]
+                headers, app_iter, body = response.headers, [response.body], response.body
+            if head:
+                if body is None:  # not read: the application said its length
+                    _close(app_iter)
+                else:
+                    headers = _length_said(status, headers, len(body))
+                app_iter = []
         finally:
             _run_all(todo.on_close)
         start_response(status, headers, exc_info)
@@ -192,13 +210,29 @@ def _run_all(functions):
             log.exception("tgext.resources: a step after the response failed")
 
 
+def _has_length(headers):
+    return any(k.lower() == "content-length" for k, _ in headers)
+
+
+def _length_said(status, headers, length):
+    """``headers`` saying the content is ``length`` bytes long, where a status has content."""
+    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    if not status.startswith(("1", "204", "304")):  # RFC 9110, 8.6: never a Content-Length
+        headers.append(("Content-Length", str(length)))
+    return headers
+
+
 def _read(app_iter):
     try:
         return b"".join(app_iter)
     finally:
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            close()
+        _close(app_iter)
+
+
+def _close(app_iter):
+    close = getattr(app_iter, "close", None)
+    if close is not None:
+        close()
 
 
 def current():

@@ -14,23 +14,21 @@ miss (versioned, bundled, on the base URL as configured now), so the page is the
 for byte.  The store itself is a step the outermost middleware runs, once everything else
 (sessions, error pages) has had its say, so what is stored is what was sent.
 
-What may be stored for other visitors is decided by shareable.py.  An authenticated request (``request.identity``, or ``REMOTE_USER``) is not cached
-at all, unless ``per_user=True``, which keys it by the user.  Pages vary by the language
-TurboGears translated them into.
+What may be stored for other visitors is decided by shareable.py: an authenticated
+request (``request.identity``, ``REMOTE_USER``, ``Authorization``) is not cached at all,
+unless ``per_user=True``, which keys it by the user.  A page made as the ``error_handler``
+of a failed validation shows the submitter's input: it is never stored nor looked up.  What
+a page is keyed by is pagekeys.py.
 """
-import collections
-import hashlib
 import inspect
 import logging
-import threading
 import uuid
 
 import tg
 from tg.decorators import Decoration
-from tg.i18n import get_lang
 from tw2.core import core
 
-from . import shareable
+from . import pagekeys, shareable
 from .caching import MISSING
 from .injection import register
 from .middleware import current, steps
@@ -49,59 +47,6 @@ def current_store():
     application configured last); None for an application without one."""
     middleware = current()
     return middleware.cache_store if middleware is not None else None
-
-
-class InjectedPages:
-    """The injected HTML of the cached pages served last by one application.
-
-    A cached page, once injected, is the same bytes for as long as the process serves it
-    (tokens, bundles and base URL are fixed at start-up): keeping the last ones makes a
-    cache hit cost no more than a trivial controller.
-    """
-
-    def __init__(self, size=256):
-        self._pages = collections.OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, page_id, script_name):
-        return self._pages.get((page_id, script_name))
-
-    def remember(self, page_id, response):
-        """Step ``on_sent`` of a cache hit: keep the page as sent (a GET's 200 only)."""
-        if response.environ.get("REQUEST_METHOD") != "GET" or not response.status.startswith("200 "):
-            return
-        with self._lock:
-            self._pages[(page_id, response.environ.get("SCRIPT_NAME", ""))] = response.body
-            while len(self._pages) > self._size:
-                self._pages.popitem(last=False)
-
-
-def _arguments(signature, args, kwargs):
-    """The controller's arguments as the cache key sees them: names with text values, sorted."""
-    bound = signature.bind_partial(*args, **kwargs)
-    items = []
-    for name, value in bound.arguments.items():
-        kind = signature.parameters[name].kind
-        if name == "self":
-            continue
-        if kind is inspect.Parameter.VAR_KEYWORD:
-            items += [(k, _text(v)) for k, v in value.items()]
-        elif kind is inspect.Parameter.VAR_POSITIONAL:
-            items += [("*%d" % i, _text(v)) for i, v in enumerate(value)]
-        else:
-            items.append((name, _text(value)))
-    return sorted(items)
-
-
-def _text(value):
-    if isinstance(value, (list, tuple)):
-        return "\x1f".join(_text(v) for v in value)
-    return value if isinstance(value, str) else str(value)
-
-
-def _digest(*parts):
-    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class cached_template:
@@ -130,22 +75,17 @@ class cached_template:
 
     def __call__(self, func):
         self.func = func
+        self.decoration = Decoration.get_decoration(func)
         self.signature = inspect.signature(func)
         self.namespace = "tgext_resources.page.%s.%s" % (func.__module__, func.__qualname__)
-        Decoration.get_decoration(func)._register_controller_wrapper(self._wrap)
+        self.decoration._register_controller_wrapper(self._wrap)
         func.invalidate = self.invalidate
         DECORATED.append(self)
         return func
 
     # -- keys
     def _base(self, args, kwargs):
-        if callable(self.key):
-            named = dict(_arguments(self.signature, args, kwargs))
-            return "k:" + _digest(str(self.key(**named)))
-        items = _arguments(self.signature, args, kwargs)
-        if self.key is not None:
-            items = [(name, value) for name, value in items if name in self.key]
-        return "a:" + _digest(items)
+        return pagekeys.base(self.key, self.signature, args, kwargs)
 
     def _generation(self, store, base):
         generation = store.get(self.region, self.namespace, "g:" + base)
@@ -173,35 +113,35 @@ class cached_template:
             plan.session = shareable.watch_session()
             todo = steps(plan.environ)
             todo.on_body.append(plan.finish)  # stored as made, with its resources
-            todo.on_close.append(plan.release)  # even when the controller raises
+            todo.on_close.append(plan.closed)  # even when the controller raises
             return next_caller(tg_config, controller, remainder, params)
 
         return call
 
     def _plan(self, controller, remainder, params):
-        request = tg.request._current_obj()
+        context = tg.request_local.context._current_obj()
+        request = context.request
         if shareable.request_refusal(request.environ, self.per_user) or steps(request.environ) is None:
             return None
-        store = current_store()
+        validation = getattr(request, "validation", None)
+        if validation is not None and (validation.exception is not None or validation.errors):
+            return None  # an error_handler's page: the submitter's input and errors, for them alone
+        middleware = current()
+        store = getattr(middleware, "cache_store", None)
         if store is None:
             return None
-        user = shareable.visitor(request.environ)
         try:
             base = self._base((controller,) + tuple(remainder or ()), dict(params or {}))
         except TypeError:
             return None  # arguments the controller would refuse: TurboGears answers that
-        try:
-            language = ",".join(get_lang(all=False) or ())
-        except Exception:
-            language = ""
         refreshing = request.environ.get(REFRESH_KEY, False)
         generation = self._generation(store, base)
         if refreshing:  # the page changed: every variant is stale, this one is made now
             generation += 1
             store.put(self.region, self.namespace, "g:" + base, generation)
-        variant = language if user is None else _digest(language, user)
+        variant = pagekeys.variant(request, self.decoration, context, shareable.visitor(request.environ))
         key = "p:%s:%d:%s" % (base, generation, variant)
-        return _Plan(self, store, key, request.environ, refreshing)
+        return _Plan(self, store, middleware.page_memory, key, request.environ, refreshing)
 
 
 class _Entry:
@@ -218,17 +158,17 @@ class _Entry:
         response = tg.response._current_obj()
         for name, value in self.headers:
             response.headers[name] = value
-        pages = getattr(current(), "injected_pages", None)
+        pages = getattr(current(), "page_memory", None)
         # The memo holds the page as injected with its own resources only: a request that
         # registered others before the hit (a site-wide script in _before) is injected anew.
         alone = pages is not None and not core.request_local().get("resources")
         if alone:
-            injected = pages.get(self.page_id, environ.get("SCRIPT_NAME", ""))
+            injected = pages.injected(self.page_id, environ.get("SCRIPT_NAME", ""))
             if injected is not None:
                 return injected  # injected already, here: nothing to add
         register(self.resources)
         if alone:
-            steps(environ).on_sent.append(lambda sent: pages.remember(self.page_id, sent))
+            steps(environ).on_sent.append(lambda sent: pages.remember_injected(self.page_id, sent))
         return self.body
 
 
@@ -237,17 +177,22 @@ class _Plan:
 
     session = None  # the watched session, once the controller runs
 
-    def __init__(self, decorator, store, key, environ, refreshing):
+    def __init__(self, decorator, store, memory, key, environ, refreshing):
         self.decorator = decorator
         self.store = store
+        self.memory = memory
         self.key = key
         self.environ = environ
         self.refreshing = refreshing
         self._release = None
+        self._finished = False
 
     def _get(self):
         found = self.store.get(self.decorator.region, self.decorator.namespace, self.key)
         return None if found is MISSING else _Entry(*found)
+
+    def _refused(self):
+        return self.memory.refused((self.decorator.namespace, self.key))
 
     def lookup(self):
         """The stored entry, or None after taking the creation lock (many misses, one render)."""
@@ -255,9 +200,14 @@ class _Plan:
             entry = self._get()
             if entry is not None:
                 return entry
+            if self._refused():
+                return None  # nothing will be stored: no reason to queue behind each other
         self._release, waited = self.store.acquire(self.decorator.region, self.decorator.namespace, self.key)
         if waited and not self.refreshing:
-            return self._get()  # another request made it while this one waited for the lock
+            entry = self._get()  # another request made it while this one waited for the lock
+            if entry is None and self._refused():
+                self.release()  # ...or found it could not be stored: let the queue go
+            return entry
         return None
 
     def release(self):
@@ -265,14 +215,27 @@ class _Plan:
             self._release()
             self._release = None
 
+    def closed(self):
+        """Step ``on_close``: the lock goes, and a render that never reached ``finish`` (the
+        controller raised past every error page) is remembered as not storable."""
+        if not self._finished:
+            self._refuse("the response failed")
+        self.release()
+
+    def _refuse(self, reason):
+        log.debug("Page %s not cached: %s", self.environ.get("PATH_INFO"), reason)
+        if self.environ.get("REQUEST_METHOD") == "GET":  # a HEAD says nothing of the page
+            self.memory.refuse((self.decorator.namespace, self.key))
+
     def finish(self, response):
         """Step ``on_body``: store the response if it may be shared."""
+        self._finished = True
         try:
             refused = shareable.response_refusal(
                 response.environ, response.status, response.headers, self.session is not None and self.session.used,
                 self.decorator.per_user)
             if refused:
-                log.debug("Page %s not cached: %s", response.environ.get("PATH_INFO"), refused)
+                self._refuse(refused)
                 return
             kept = tuple((n, v) for n, v in response.headers if n.lower() not in _NOT_STORED_HEADERS)
             entry = (kept, response.body, response.resources, uuid.uuid4().hex)

@@ -1,121 +1,47 @@
 """Serving widget resources from Python, by the book.
 
-Plain WSGI: GET and HEAD only (405 with ``Allow`` otherwise), ``ETag`` checked before
-``If-Modified-Since`` for 304s (RFC 9110, 13.2.2), no body on HEAD, ``Content-Length``
-always, precompressed ``.br``/``.gz`` siblings for clients that accept them (with
-``Vary: Accept-Encoding``).  Caching: far-future and immutable for versioned URLs whose
-token is current and for bundles (named by their content), a short max-age otherwise, and
-``no-cache`` (revalidate every time, 304s are cheap) in debug, where files change under a
-running process.  Response headers are built once per file and policy and reused; in debug
-the file is looked at again on each request so edits show up.  Which files may be served
-is the registry's answer (registry.py); their types and the files never served, media's.
+Plain WSGI: GET and HEAD only (405 with ``Allow`` otherwise), preconditions in the order
+of RFC 9110, 13.2.2 (412, then 304; staticfile.py), single byte ranges answered as nginx
+answers them (ranges.py), no body on HEAD, ``Content-Length`` always, precompressed
+``.br``/``.gz`` siblings for clients that accept them (with ``Vary: Accept-Encoding``).
+Caching: far-future and immutable for bundles (named by their content) and for versioned
+URLs whose token is current and was computed from the file as it is; a short max-age
+otherwise, and ``no-cache`` (revalidate every time, 304s are cheap) in debug.
+
+Response headers are built once per file and reused, but never trusted blindly: each
+request looks at the file (a ``stat``, or the ``fstat`` of the handle the body is read
+from), and a file changed under the running process, whatever the debug setting, is
+described anew before anything is sent: a body never passes for whole while its length
+disagrees with ``Content-Length``.  Which files may be served, symbolic links included, is the
+registry's answer (registry.py); their types and the files never served, media's.
 """
-import email.utils
 import os
-import stat
 
 from .errors import UnsafePathError
 from .locate import resource_file, split_filename
-from .media import FOREVER, SIBLINGS, TOKEN_RE, content_type, never_served
+from .media import FOREVER, SIBLINGS, TOKEN_RE, never_served
 from .registry import REGISTRY
+from .staticfile import StaticFile, plain_response, signature
 from .versioning import VERSIONS
 
 REVALIDATE = "no-cache"
+#: URLs remembered with what they lead to; any client can make URLs up, so a bound.
+_ROUTES = 10000
+_STATUS = {"304": "304 Not Modified", "412": "412 Precondition Failed"}
 
 
-class _Variant:
-    """One representation of a file (identity, br or gzip) with its headers, built once."""
-
-    __slots__ = ("path", "encoding", "etag", "headers", "not_modified_headers")
-
-    def __init__(self, path, encoding, size, etag, common):
-        self.path = path
-        self.encoding = encoding
-        self.etag = etag
-        self.headers = common + [("ETag", etag), ("Content-Length", str(size))]
-        if encoding != "identity":
-            self.headers.append(("Content-Encoding", encoding))
-        # RFC 9110, 15.4.5: a 304 carries what a 200 would have, but for the content itself.
-        self.not_modified_headers = [
-            (k, v) for k, v in self.headers if k not in ("Content-Length", "Content-Type", "Content-Encoding")
-        ]
+def _has_precondition(environ):
+    """Whether the answer depends on the file's current tag or date: then the file is looked
+    at (stat) before they are compared."""
+    return ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+            or "HTTP_IF_MATCH" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ)
 
 
-class StaticFile:
-    """A file to serve, with every representation of it and their headers."""
-
-    def __init__(self, path, cache_control):
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise FileNotFoundError(path)
-        self.path = path
-        self.signature = (st.st_mtime_ns, st.st_size)
-        self.mtime = int(st.st_mtime)
-        common = [
-            ("Content-Type", content_type(path)),
-            ("Last-Modified", email.utils.formatdate(self.mtime, usegmt=True)),
-            ("Cache-Control", cache_control),
-        ]
-        tag = "%x-%x" % (self.mtime, st.st_size)
-        variants = []
-        for suffix, encoding in SIBLINGS:
-            try:
-                size = os.stat(path + suffix).st_size
-            except OSError:
-                continue
-            if size < st.st_size:  # a sibling that is not smaller is not worth sending
-                variants.append((encoding, path + suffix, size, '"%s-%s"' % (tag, suffix[1:])))
-        if variants:
-            common.append(("Vary", "Accept-Encoding"))
-        self.variants = {encoding: _Variant(p, encoding, size, etag, common) for encoding, p, size, etag in variants}
-        self.identity = _Variant(path, "identity", st.st_size, '"%s"' % tag, common)
-
-    def choose(self, accept_encoding):
-        if self.variants:
-            accepted = _accepted_encodings(accept_encoding)
-            for _, encoding in SIBLINGS:
-                if encoding in accepted and encoding in self.variants:
-                    return self.variants[encoding]
-        return self.identity
-
-    def is_not_modified(self, environ, variant):
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match is not None:
-            # ETag first; If-Modified-Since is then ignored (RFC 9110, 13.2.2).  Weak comparison.
-            tags = [t.strip() for t in if_none_match.split(",")]
-            return "*" in tags or any(t.removeprefix("W/") == variant.etag for t in tags)
-        if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
-        if if_modified_since:
-            try:
-                since = email.utils.parsedate_to_datetime(if_modified_since).timestamp()
-            except (TypeError, ValueError, IndexError, OverflowError):
-                return False
-            return self.mtime <= since
+def _unchanged(path, known):
+    try:
+        return signature(os.stat(path)) == known
+    except OSError:
         return False
-
-
-def _accepted_encodings(header):
-    accepted = set()
-    for item in (header or "").split(","):
-        name, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0:
-            accepted.add(name.strip().lower())
-    return accepted
-
-
-def _plain(start_response, status, environ, extra=()):
-    body = status.encode("ascii") + b"\n"
-    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), *extra]
-    start_response(status, headers)
-    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 class Publisher:
@@ -133,8 +59,25 @@ class Publisher:
         self.base_url = base_url
         self.short_cache = REVALIDATE if debug else "public, max-age=%d" % max_age
         self.long_cache = REVALIDATE if debug else FOREVER
-        self._files = {}
+        self._files = {}  # (modname, filename, cache_control) -> StaticFile
+        self._retired = {}  # the same, before the last token renewal
+        self._routes = {}  # PATH_INFO -> (modname, filename, token, key of _files)
         self._urls = {}
+        self._registry_generation = registry.generation
+        self._versions_generation = versions.generation
+
+    def _follow_changes(self):
+        """Forget what was derived from registrations and tokens that changed since."""
+        if self._versions_generation != self.versions.generation:
+            self._versions_generation = self.versions.generation
+            # A renewed token: other URLs, and other caching for the old ones.  The files
+            # described so far are kept aside, so that none gets an old tag back.
+            self._retired, self._files = self._files, {}
+            self._urls.clear()
+            self._routes.clear()
+        if self._registry_generation != self.registry.generation:
+            self._registry_generation = self.registry.generation
+            self._routes.clear()  # a directory of bundles changes the caching of its files
 
     # -- the ToscaWidgets side
     def register(self, modname, filename, whole_dir=False):
@@ -150,6 +93,7 @@ class Publisher:
 
         Paths outside the prefix (external links) come back as they are.
         """
+        self._follow_changes()
         try:
             return self._urls[path, script_name]
         except KeyError:
@@ -157,7 +101,7 @@ class Publisher:
         if not path.startswith(self.prefix):
             return path
         url = self._url(path, script_name)
-        if len(self._urls) < 10000:  # tokens are fixed for the life of the process
+        if len(self._urls) < 10000:  # tokens change only with the files
             self._urls[path, script_name] = url
         return url
 
@@ -171,33 +115,71 @@ class Publisher:
 
     # -- the HTTP side
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return _plain(start_response, "405 Method Not Allowed", environ, [("Allow", "GET, HEAD")])
-        try:
-            # PATH_INFO holds the URL's bytes as latin-1 (PEP 3333): file names are UTF-8.
-            path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-            modname, _, filename = path[len(self.prefix):].partition("/")
-            token, _, rest = filename.partition("/")
-            if not TOKEN_RE.fullmatch(token):
-                token = None
-            elif rest:
-                filename = rest
-            split_filename(filename)
-        except (UnicodeError, UnsafePathError):
-            return _plain(start_response, "400 Bad Request", environ)
-        static = self.find(modname, filename, token)
-        if static is None:
-            return _plain(start_response, "404 Not Found", environ)
-        variant = static.choose(environ.get("HTTP_ACCEPT_ENCODING"))
-        if static.is_not_modified(environ, variant):
-            start_response("304 Not Modified", variant.not_modified_headers)
-            return []
-        start_response("200 OK", variant.headers)
-        if environ.get("REQUEST_METHOD") == "HEAD":
-            return []
-        handle = open(variant.path, "rb")
-        file_wrapper = environ.get("wsgi.file_wrapper")
-        return file_wrapper(handle, 65536) if file_wrapper else _read_chunks(handle)
+        method = environ.get("REQUEST_METHOD")
+        if method != "GET" and method != "HEAD":
+            return plain_response(start_response, "405 Method Not Allowed", environ, [("Allow", "GET, HEAD")])
+        self._follow_changes()
+        path = environ.get("PATH_INFO", "")
+        route = self._routes.get(path)
+        if route is None:
+            try:
+                route = self._route(path)
+            except (UnicodeError, UnsafePathError):
+                return plain_response(start_response, "400 Bad Request", environ)
+            if route is None:
+                return plain_response(start_response, "404 Not Found", environ)
+        head = method == "HEAD"
+        looked_at = head or _has_precondition(environ)
+        for attempt in range(3):
+            static = self._static(route, changed=attempt > 0)
+            if static is None:
+                return plain_response(start_response, "404 Not Found", environ)
+            variant = static.choose(environ.get("HTTP_ACCEPT_ENCODING"))
+            # Tags and dates are compared, and a sibling's headers sent, only once the file
+            # is known to be the one they describe.
+            if (looked_at or variant is not static.identity) and not _unchanged(static.path, static.signature):
+                continue
+            if head and variant is not static.identity and not _unchanged(variant.path, variant.signature):
+                continue
+            status = static.precondition(environ, variant)
+            if status == "304":
+                start_response(_STATUS[status], variant.not_modified_headers)
+                return []
+            if status is not None:
+                return plain_response(start_response, _STATUS[status], environ)
+            handle = None
+            if not head:
+                try:
+                    handle = open(variant.path, "rb")
+                except OSError:
+                    continue
+                # The bytes sent are those of the file the headers describe: a file replaced
+                # or rewritten since it was last looked at is described anew first.
+                if signature(os.fstat(handle.fileno())) != variant.signature:
+                    handle.close()
+                    continue
+            if len(self._routes) < _ROUTES:
+                self._routes[path] = route
+            return static.respond(environ, start_response, variant, handle)
+        # Changed at every look: a file being written again and again right now.
+        return plain_response(start_response, "503 Service Unavailable", environ, [("Retry-After", "1")])
+
+    def _route(self, path):
+        """``(modname, filename, token, key)`` of the resource at URL ``path``, or None."""
+        # PATH_INFO holds the URL's bytes as latin-1 (PEP 3333): file names are UTF-8.
+        path = path.encode("latin-1").decode("utf-8")
+        modname, _, filename = path[len(self.prefix):].partition("/")
+        token, _, rest = filename.partition("/")
+        if not TOKEN_RE.fullmatch(token):
+            token = None
+        elif rest:
+            filename = rest
+        split_filename(filename)
+        # Files ``never_served`` (hidden ones, Python code and byte-code) are not, even
+        # inside a registered directory.
+        if never_served(filename) or not self.registry.is_registered(modname, filename):
+            return None
+        return modname, filename, token, (modname, filename, self.cache_control(modname, filename, token))
 
     def cache_control(self, modname, filename, token=None):
         """How long a response may be kept: forever only when its URL names this content."""
@@ -209,40 +191,43 @@ class Publisher:
         # current file, but never cached for long under that URL.
         return self.short_cache
 
-    def find(self, modname, filename, token=None):
-        """The StaticFile for a registered, existing resource, or None.
-
-        Files ``never_served`` (hidden ones, Python code and byte-code) are not, even
-        inside a registered directory.
-        """
-        if never_served(filename) or not self.registry.is_registered(modname, filename):
-            return None
-        cache_control = self.cache_control(modname, filename, token)
-        key = (modname, filename, cache_control)
+    def _static(self, route, changed=False):
+        """The StaticFile of ``route``; described anew when ``changed``; None when there is
+        no such file, or a symbolic link leads out of what was registered."""
+        key = route[3]
         static = self._files.get(key)
-        if static is not None and self.debug:
-            try:
-                st = os.stat(static.path)
-                if (st.st_mtime_ns, st.st_size) != static.signature:
-                    static = None
-            except OSError:
-                static = None
-        if static is None:
-            path = resource_file(modname, filename)
-            if path is None:
-                return None
-            try:
-                static = StaticFile(path, cache_control)
-            except OSError:
-                return None
-            self._files[key] = static
+        if static is not None and not changed:
+            return static
+        rebuilt = self._build(route, static if static is not None else self._retired.get(key))
+        if rebuilt is None:
+            self._files.pop(key, None)
+        else:
+            self._files[key] = rebuilt
+        return rebuilt
+
+    def _build(self, route, previous):
+        modname, filename, token, (_, _, cache_control) = route
+        real = self.registry.real_path(modname, filename)
+        if real is None:
+            return None
+        path = resource_file(modname, filename)
+        siblings = {}
+        for suffix, _ in SIBLINGS:
+            sibling_real = self.registry.real_path(modname, filename, suffix)
+            if sibling_real is not None:
+                siblings[suffix] = (path + suffix, sibling_real)
+        try:
+            static = StaticFile(path, real, siblings, cache_control, previous)
+            if self.registry.is_immutable(modname, filename):
+                return static  # named by its content: no token involved
+            covered = self.versions.covers(modname, filename, static.signature)
+            if covered is False:
+                # Changed since the module's token was computed: that token names other
+                # bytes.  Pages link a new one from now on, whichever URL noticed.
+                self.versions.renew(modname, filename, static.signature)
+            if cache_control == FOREVER and token is not None and not covered:
+                # Immutable only when the token was computed from these very bytes.
+                static = StaticFile(path, real, siblings, self.short_cache, previous)
+        except OSError:
+            return None
         return static
-
-
-def _read_chunks(handle, size=65536):
-    with handle:
-        while True:
-            chunk = handle.read(size)
-            if not chunk:
-                return
-            yield chunk

@@ -6,15 +6,21 @@ or in a queue that only the next middleware built in that thread consumes: an ap
 built second in a process, or a widget module imported during another application's
 request, left links that answered 404.  Every middleware shares the registry below, and a
 new one also registers every link class already defined.
+
+A registered name is also a boundary: a symbolic link inside a registered directory may
+lead elsewhere in it, never out of it (``static/passwd.txt -> /etc/passwd`` is refused,
+by the publisher and by the export alike); a file registered by itself stays in its
+module's directory.
 """
 import logging
+import os
 import threading
 
 from tw2.core.resources import Link
 
 from .declared import subclasses
 from .errors import UnsafePathError
-from .locate import split_filename
+from .locate import module_directory, split_filename
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,9 @@ class Registry:
         # requests read them without the lock while a page registers a directory.
         self._dirs = {}
         self._immutable_dirs = {}
+        #: Changes whenever what is registered changes: what a reader derived (the
+        #: publisher's routes) is stale once it differs.
+        self.generation = 0
 
     def register(self, modname, filename, whole_dir=False, immutable=False):
         """Allow serving ``filename`` of ``modname`` (a whole directory if ``whole_dir``).
@@ -53,6 +62,7 @@ class Registry:
                     self._immutable_dirs[modname] = self._immutable_dirs.get(modname, frozenset()) | {name}
             else:
                 self._files.add((modname, name))
+            self.generation += 1
 
     def adopt_tw2(self, resources_app):
         """Take over what was registered with a plain tw2 ResourcesApp."""
@@ -94,6 +104,37 @@ class Registry:
     def is_immutable(self, modname, filename):
         """Whether ``filename`` lies in a directory of files named by their content."""
         return _in_dir(self._immutable_dirs, modname, filename)
+
+    def real_path(self, modname, filename, suffix=""):
+        """The real path (every symbolic link followed) of registered resource ``filename``
+        of ``modname``, plus ``suffix`` (a compressed sibling), or None: not registered, no
+        such module, or a symbolic link leading out of what was registered."""
+        directory = module_directory(modname)
+        if directory is None:
+            return None
+        bounds = [d for d in self._dirs.get(modname, ()) if filename.startswith(d + "/")]
+        if (modname, filename) in self._files:
+            bounds.append("")  # the module's own directory
+        if not bounds:
+            return None
+        path = os.path.join(directory, *split_filename(filename)) + suffix
+        if not os.path.lexists(path):
+            # One system call refuses what is not there (or longer than the system allows)
+            # before realpath looks at each of its segments: a hostile path of 50,000
+            # segments would cost a second.
+            return None
+        for bound in bounds:
+            real = confined(path, os.path.join(directory, *bound.split("/")) if bound else directory)
+            if real is not None:
+                return real
+        return None
+
+
+def confined(path, directory):
+    """The real path of ``path`` if, once every symbolic link is followed, it lies inside
+    the real path of ``directory``; None if it leads out."""
+    real = os.path.realpath(path)
+    return real if real.startswith(os.path.join(os.path.realpath(directory), "")) else None
 
 
 def _in_dir(dirs, modname, filename):

@@ -22,44 +22,15 @@ site_css = twc.CSSLink(modname=__name__, filename="static/site.css")
 calendar_images = twc.DirLink(modname="tw2.forms", filename="static/calendar")
 
 
-class CopyResourcesFirst:
-    """Mixin for tw2.jqplugins.ui widgets, which append their theme stylesheet to the
-    ``resources`` list of the widget *class* on every render: shared by every request, that
-    list grows forever and each page gets slower than the last.  Copying it to the
-    per-request instance first, as tw2's ``safe_modify`` does, keeps the class untouched.
-    """
-
-    def prepare(self):
-        self.safe_modify("resources")
-        super().prepare()
-
-
-class DatePickerWidget(CopyResourcesFirst, ui.DatePickerWidget):
-    pass
-
-
-class DialogWidget(CopyResourcesFirst, ui.DialogWidget):
-    pass
-
-
-class AccordionWidget(CopyResourcesFirst, ui.AccordionWidget):
-    pass
-
-
-class SliderWidget(CopyResourcesFirst, ui.SliderWidget):
-    pass
-
-
-class ProgressBarWidget(CopyResourcesFirst, ui.ProgressBarWidget):
-    pass
-
-
-class ButtonWidget(CopyResourcesFirst, ui.ButtonWidget):
-    pass
-
-
-class CategoryAutocompleteWidget(CopyResourcesFirst, ui.CategoryAutocompleteWidget):
-    pass
+# tw2.jqplugins.ui's widgets, as they come from PyPI (their prepare() appends to the class's
+# resources: tgext.resources gives each request its own copy).
+DatePickerWidget = ui.DatePickerWidget
+DialogWidget = ui.DialogWidget
+AccordionWidget = ui.AccordionWidget
+SliderWidget = ui.SliderWidget
+ProgressBarWidget = ui.ProgressBarWidget
+ButtonWidget = ui.ButtonWidget
+CategoryAutocompleteWidget = ui.CategoryAutocompleteWidget
 
 
 class RatingWidget(twf.InputField):

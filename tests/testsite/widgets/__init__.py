@@ -5,21 +5,9 @@ from tw2.jqplugins import ui
 from tw2.jquery import jquery_js
 
 
-class CopyResourcesFirst:
-    """tw2.jqplugins.ui widgets append to their class's resources list in prepare(): copy it
-    to the per-request instance first (the widget statelessness guard refuses otherwise)."""
-
-    def prepare(self):
-        self.safe_modify("resources")
-        super().prepare()
-
-
-class DatePickerWidget(CopyResourcesFirst, ui.DatePickerWidget):
-    pass
-
-
-class DialogWidget(CopyResourcesFirst, ui.DialogWidget):
-    pass
+# tw2.jqplugins.ui's widgets, as they come from PyPI.
+DatePickerWidget = ui.DatePickerWidget
+DialogWidget = ui.DialogWidget
 
 badge_css = twc.CSSLink(modname=__name__, filename="static/badge.css")
 badge_js = twc.JSLink(modname=__name__, filename="static/badge.js", resources=[jquery_js])

@@ -1,0 +1,145 @@
+"""The nginx ``server`` blocks of ``tgext-resources webserver-config nginx`` (see webserver.py)."""
+from . import media
+
+
+def nginx(site):
+    """The configuration for ``site``: a server block refusing unnamed hosts (with
+    ``--server-name``), then the site's own."""
+    return """\
+# tgext.resources: nginx configuration, written by
+#   {command}
+# Include it in the http block of nginx.conf (which must include mime.types, as Debian's
+# does), and run `tgext-resources export` into {root} after every deployment.
+{refuse}server {{
+    listen {listen};
+{server_name}
+
+    # Widget resources, exported under their URLs by `tgext-resources export`.
+    location ^~ {prefix} {{
+        root {root};
+        # The publisher's types (media.py), so that both send the same Content-Type.
+        {types}
+        gzip_static on;
+        gzip_vary on;
+        charset utf-8;
+        charset_types {charset_types};
+        etag on;
+        # One range per request, as the application serves them (several: the whole file).
+        max_ranges 1;
+        # Unversioned URLs: a short max-age, then revalidation (ETag, Last-Modified).
+        add_header Cache-Control "{short}";
+        # A file not exported (an older version, a widget controller): ask the application.
+        try_files $uri @application;
+
+        # Versioned URLs name their content: cached forever.
+        location ~ "{versioned}" {{
+            add_header Cache-Control "{long}";
+            try_files $uri @application;
+        }}
+{bundles}    }}
+
+{everything_else}
+    location @application {{
+{proxy}    }}
+}}
+""".format(
+        command=site.command, root=site.root, listen=site.listen, prefix=site.prefix,
+        refuse=_refuse(site), server_name=_server_name(site),
+        charset_types=site.charset_types, short=site.short_cache, long=site.long_cache,
+        versioned=site.versioned, bundles=_bundles(site), proxy=_proxy(site), types=_types(),
+        everything_else=_fscache(site) if site.fscache else "    location / {\n%s    }\n" % _proxy(site),
+    )
+
+
+def _server_name(site):
+    if site.server_names:
+        return "    server_name %s;" % " ".join(site.server_names)
+    # "_" is no host name: the block is chosen as the port's default server, i.e. for every
+    # Host no other block names.
+    return "    # No --server-name: every Host reaches the application as it came (see the README).\n    server_name _;"
+
+
+def _refuse(site):
+    if not site.server_names:
+        return ""
+    # 421 Misdirected Request (RFC 9110, 15.5.20): this server does not answer for that
+    # host.  A forged Host never reaches the application, which builds its links (and
+    # caches pages) with it.  A status, not nginx's silent 444, so that a client, a health
+    # check or a lint tool sees why.
+    return """\
+# Any host not named below (a forged or missing Host header): refused.
+server {{
+    listen {listen} default_server;
+    server_name _;
+    return 421;
+}}
+
+""".format(listen=site.listen)
+
+
+def _bundles(site):
+    if not site.bundles:
+        return ""
+    return """
+        # Bundles are named by their content: cached forever.
+        location ^~ {bundles} {{
+            add_header Cache-Control "{long}";
+            try_files $uri @application;
+        }}
+""".format(bundles=site.bundles, long=site.long_cache)
+
+
+def _proxy(site):
+    """How nginx hands a request to the application: keep-alive connections to the
+    upstream, the client's host, address and scheme passed on for the application's URLs
+    and logs, and the response headers the front server drops (webserver.py says why)."""
+    hidden = "".join("        proxy_hide_header %s;\n" % header for header in site.hidden_headers)
+    return """\
+        proxy_pass http://{upstream};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+{hidden}""".format(upstream=site.upstream, hidden=hidden)
+
+
+def _types():
+    """A ``types`` block of media.py's table: nginx then names each type as the publisher does
+    (its own mime.types differs: .mjs, .map, .ttf...); a type the table lacks is sent as
+    application/octet-stream."""
+    by_type = {}
+    for extension, (content_type, _, _) in sorted(media.TYPES.items()):
+        by_type.setdefault(content_type, []).append(extension.lstrip("."))
+    lines = ["            %s %s;" % (t, " ".join(extensions)) for t, extensions in sorted(by_type.items())]
+    return "types {\n%s\n        }\n        default_type application/octet-stream;" % "\n".join(lines)
+
+
+def _fscache(site):
+    return """\
+    # The filesystem cache (fscache.dir): a file the application wrote there is served from
+    # the disk; a missing one, any query string, any method but GET and HEAD, and hidden
+    # files (writes in progress) go to the application.
+    location / {{
+        root {fscache};
+        error_page 418 = @application;
+        if ($args) {{
+            return 418;
+        }}
+        if ($request_method !~ ^(GET|HEAD)$) {{
+            return 418;
+        }}
+        gzip_static on;
+        gzip_vary on;
+        charset utf-8;
+        charset_types {charset_types};
+        # What the application sends for these pages (webserver.py says why).
+        add_header Cache-Control "{cache_control}";
+        try_files $uri $uri.html $uri/index.html @application;
+
+        location ~ "/\\." {{
+            try_files /.tgext-resources-never @application;
+        }}
+    }}
+""".format(fscache=site.fscache, charset_types=site.charset_types, cache_control=site.fscache_cache)
