@@ -1,6 +1,8 @@
 """Real cache servers for the tests: redis-server and memcached on free loopback ports."""
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -42,3 +44,14 @@ def start_memcached(port=None):
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     _wait_for_port(port, process, "memcached")
     return Server(process, "127.0.0.1:%d" % port)
+
+
+@contextlib.contextmanager
+def frozen(server):
+    """``server`` stopped (SIGSTOP) while the block runs: the kernel still accepts its
+    connections, and nothing answers, as with a server hung or swapped out."""
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)

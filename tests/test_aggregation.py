@@ -265,6 +265,8 @@ def test_unknown_distribution(dists):
 def test_distribution_with_no_widgets(dists):
     assert_one_line_error(*run_aggregate("-d", "webob", "--package", dists.site, "-o", dists.output),
                           "webob declares no widgets: neither it nor its dependencies have a [tw2.widgets] entry point")
+    assert_one_line_error(*run_aggregate("-d", "webob", "--package", dists.site, "-o", dists.output),
+                          "then install the application again (pip install -e .)")
 
 
 def test_output_directory_outside_the_package(dists, tmp_path):

@@ -30,6 +30,12 @@ def fragment(number):
     return Badge.display(text="fragment %s" % number)
 
 
+@cached_entity("backend-expiring", expire=1)
+def expiring(number):
+    CALLS.append(("expiring", number))
+    return "expiring %s" % number
+
+
 class Root(RootController):
     @expose("tests.testsite.templates.cached")
     @cached_template()
@@ -41,6 +47,10 @@ class Root(RootController):
     @expose("tests.testsite.templates.cached")
     def with_fragment(self, number="1"):
         return dict(title="plain", widgets=[], tick=lambda: 0, fragments=fragment(number))
+
+    @expose()
+    def expiring(self, number):
+        return expiring(number)
 
     @expose()
     def drop(self, number):
@@ -104,6 +114,14 @@ def test_invalidate_reaches_the_backend(app):
     assert CALLS == [("page", "3")] * 2
 
 
+def test_an_entry_is_made_again_once_expired(app):
+    assert app.get("/expiring/5").text == app.get("/expiring/5").text == "expiring 5"
+    assert CALLS == [("expiring", "5")]
+    time.sleep(1.1)  # past expire=1
+    assert app.get("/expiring/5").text == "expiring 5"
+    assert CALLS == [("expiring", "5")] * 2
+
+
 def test_concurrent_misses_in_one_process_render_once(app):
     statuses = at_once(6, lambda _: webob.Request.blank("/page?number=4").get_response(app.app).status_int)
     assert statuses == [200] * 6
@@ -113,9 +131,13 @@ def test_concurrent_misses_in_one_process_render_once(app):
 @pytest.mark.parametrize("backend", ["ext:redis", "ext:memcached"])
 def test_two_application_processes_serve_each_others_cached_pages(backend, request, tmp_path):
     options = region_options(backend, request, tmp_path)
+    # Behind one front server both see the site's own host name (pages are keyed by it).
+    def get(url):
+        return urllib.request.urlopen(urllib.request.Request(url, headers={"Host": "shop.example"})).read()
+
     with serving(tmp_path / "a", **options) as first, serving(tmp_path / "b", **options) as second:
-        made = urllib.request.urlopen(first.url + "/article/1").read()
-        shared = urllib.request.urlopen(second.url + "/article/1").read()
+        made = get(first.url + "/article/1")
+        shared = get(second.url + "/article/1")
     assert b'id="made-at"' in made
     assert shared == made  # the second process served the page the first one made
 

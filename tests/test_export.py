@@ -150,6 +150,11 @@ def test_gearbox_commands_are_there(tmp_path):
     assert "listen 8081;" in config and "proxy_pass http://127.0.0.1:8080;" in config
     summary = command("resources-export", "-c", ini, "-o", str(tmp_path / "out"), program="gearbox")
     assert summary.startswith("Exported ")
+    failed = run("gearbox", "resources-webserver-config", "nginx", "-c", ini, "--root", str(tmp_path),
+                 "--upstream", "localhost")
+    assert failed.returncode == 1
+    # The error names the command as it was typed.
+    assert failed.stderr.strip().splitlines()[-1].startswith("gearbox resources-webserver-config: error: --upstream")
 
 
 def test_links_out_of_a_registered_directory_are_skipped_with_a_warning(tmp_path, caplog):

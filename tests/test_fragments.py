@@ -32,6 +32,12 @@ def slow_comment(number):
     return "slow %s" % number
 
 
+@cached_entity("broken-comment")
+def broken_comment(number):
+    CALLS.append(number)
+    raise LookupError("comment %s is gone" % number)
+
+
 class Root(RootController):
     @expose("tests.testsite.templates.cached")
     def with_comment(self, number="1"):
@@ -50,6 +56,10 @@ class Root(RootController):
     @expose()
     def slow(self, number):
         return slow_comment(number)
+
+    @expose()
+    def broken(self, number):
+        return broken_comment(number)
 
 
 @pytest.fixture
@@ -129,3 +139,11 @@ def test_outside_a_request_it_still_caches(app):
 def test_bad_namespace_is_refused():
     with pytest.raises(TypeError, match="name the kind of entity"):
         cached_entity("")
+
+
+def test_a_fragment_that_raises_is_made_once_and_its_error_is_its_own(app, caplog):
+    with caplog.at_level(logging.WARNING, logger="tgext_resources.caching"):
+        failed = app.get("/broken/3", expect_errors=True)
+    assert failed.status_int == 500  # the application's own error, as without a cache
+    assert CALLS == ["3"]  # not called again as if the cache had failed
+    assert "Cache region" not in caplog.text

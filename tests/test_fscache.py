@@ -200,3 +200,11 @@ def test_a_directory_that_cannot_be_written_stops_startup(tmp_path):
     message = str(error.value)
     assert message.startswith("fscache.dir = %r is not valid: the directory cannot be created or written" % str(blocker / "cache"))
     assert "give the application's user write access" in message
+
+
+def test_a_file_named_as_the_directory_stops_startup_saying_so(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError) as error:
+        build(root=Root(), **{"fscache.dir": str(blocker)})
+    assert str(error.value).startswith("fscache.dir = %r is not valid: this is a file, not a directory" % str(blocker))

@@ -60,6 +60,16 @@ class KeyedRoot(RootController):
         return "thanks"
 
     @expose("tests.testsite.templates.cached")
+    @cached_template(expire=60)
+    def lasting(self):
+        return page("lasting, render %d" % (RENDERS.total + 1))
+
+    @expose()
+    def drop_lasting(self):
+        KeyedRoot.lasting.invalidate()
+        return "dropped"
+
+    @expose("tests.testsite.templates.cached")
     @cached_template()
     def hosted(self):
         return page("links to %s" % request.host_url)
@@ -152,6 +162,21 @@ def test_pages_that_raise_do_not_queue_behind_the_lock(app):
     statuses = at_once(8, lambda i: app.get("/broken", expect_errors=True).status_int)
     assert statuses == [500] * 8
     assert RENDERS.total == 8 and RENDERS.most > 1
+
+
+def test_an_invalidation_outlives_the_pages_it_dropped():
+    """The region forgets entries after 1 s, the page is kept 60 s: the mark of the
+    invalidation must not be forgotten first, or the page it dropped would come back."""
+    global RENDERS
+    RENDERS = Renders()
+    name = "short%d" % next(REGIONS)
+    app = build(root=KeyedRoot(), debug="false", **{"beaker.cache.regions": name, "beaker.cache.%s.expire" % name: "1"})
+    first = title(app.get("/lasting"))
+    app.get("/drop_lasting")
+    second = title(app.get("/lasting"))
+    assert first != second
+    time.sleep(1.3)
+    assert title(app.get("/lasting")) == second
 
 
 def test_a_page_stored_later_is_still_made_once(app):

@@ -24,9 +24,10 @@ def test_command_errors_are_one_line_and_a_non_zero_exit(invocation, tmp_path):
     assert result.returncode != 0
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+    # The error names the command as it was typed.
     assert result.stderr.strip().splitlines() == [
-        "tgext-resources aggregate: error: unknown distribution 'NoSuchApp': it is not installed in this "
-        "environment (pip install it, or check the name given to -d)"
+        "%s: error: unknown distribution 'NoSuchApp': it is not installed in this "
+        "environment (pip install it, or check the name given to -d)" % " ".join(invocation)
     ]
 
 

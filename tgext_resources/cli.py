@@ -121,14 +121,15 @@ def parser():
     return main
 
 
-def run(name, args, out=None, err=None):
-    """Run command ``name`` with parsed ``args``; ResourcesError becomes one line and exit 1."""
+def run(name, args, out=None, err=None, program=None):
+    """Run command ``name`` with parsed ``args``; ResourcesError becomes one line, naming
+    ``program`` (the command as the user typed it), and exit 1."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
         return COMMANDS[name][2](args, out, err)
     except ResourcesError as exc:
-        print("tgext-resources %s: error: %s" % (name, exc), file=err)
+        print("%s: error: %s" % (program or "tgext-resources %s" % name, exc), file=err)
         return 1
 
 

@@ -22,7 +22,7 @@ class _ResourcesCommand(Command):
 
     def take_action(self, opts):
         # gearbox prints a traceback for any exception: errors stay one line here.
-        return cli.run(self.name, opts)
+        return cli.run(self.name, opts, program="gearbox resources-%s" % self.name)
 
 
 class AggregateCommand(_ResourcesCommand):

@@ -57,6 +57,9 @@ class FileCache:
 
     def prepare(self, key="fscache.dir"):
         """At start-up: create the directory, check that it can be written, count its pages."""
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise ConfigError(key, self.root, "this is a file, not a directory: name a directory (it is "
+                              "created if missing), or move the file away")
         try:
             os.makedirs(os.path.join(self.root, STATE_DIR), exist_ok=True)
             probe = os.path.join(self.root, ".tgext-resources-write-test-%d" % os.getpid())

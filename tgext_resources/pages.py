@@ -87,9 +87,19 @@ class cached_template:
     def _base(self, args, kwargs):
         return pagekeys.base(self.key, self.signature, args, kwargs)
 
-    def _generation(self, store, base):
+    def _generation(self, store, base, renew=False):
+        """The generation of the pages of ``base`` (0 until the first invalidation); with
+        ``renew``, the next one, stored: every page of the previous one is dropped."""
         generation = store.get(self.region, self.namespace, "g:" + base)
-        return 0 if generation is MISSING else generation
+        generation = 0 if generation is MISSING else generation
+        if renew:
+            generation += 1
+            # The mark must outlive every page it drops (a page may be kept longer than the
+            # region's default): gone first, the count would restart and find them again.
+            region_expire = store.region(self.region).settings.expire
+            life = None if region_expire is None else max(region_expire, self.expire or 0)
+            store.put(self.region, self.namespace, "g:" + base, generation, life)
+        return generation
 
     def invalidate(self, *args, **kwargs):
         """Drop the page cached for these arguments, in every variant (language, user)."""
@@ -98,7 +108,7 @@ class cached_template:
             return
         takes_self = next(iter(self.signature.parameters), None) == "self"
         base = self._base(("self",) + args, kwargs) if takes_self else self._base(args, kwargs)
-        store.put(self.region, self.namespace, "g:" + base, self._generation(store, base) + 1)
+        self._generation(store, base, renew=True)
 
     # -- requests
     def _wrap(self, next_caller):
@@ -135,10 +145,8 @@ class cached_template:
         except TypeError:
             return None  # arguments the controller would refuse: TurboGears answers that
         refreshing = request.environ.get(REFRESH_KEY, False)
-        generation = self._generation(store, base)
-        if refreshing:  # the page changed: every variant is stale, this one is made now
-            generation += 1
-            store.put(self.region, self.namespace, "g:" + base, generation)
+        # Refreshing: the page changed, every variant is stale, this one is made now.
+        generation = self._generation(store, base, renew=refreshing)
         variant = pagekeys.variant(request, self.decoration, context, shareable.visitor(request.environ))
         key = "p:%s:%d:%s" % (base, generation, variant)
         return _Plan(self, store, middleware.page_memory, key, request.environ, refreshing)
