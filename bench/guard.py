@@ -5,7 +5,6 @@ A page of the sample application's widgets rendered on the test site's full stac
 (the extension absent), alternating single requests, medians of the per-request times.
 Then, in the same process, with the guard on (as in development).
 """
-import types
 
 import tg
 from tg import FullStackApplicationConfigurator, expose

@@ -54,8 +54,16 @@ def test_a_response_made_from_the_session_is_refused():
     assert response_refusal(GET, "200 OK", HTML, session_used=True) == "it read the visitor's session"
 
 
-def test_vary_on_other_request_headers_does_not_refuse():
+def test_vary_refuses_unless_the_key_covers_the_header():
+    # An unencoded body is the same whatever Accept-Encoding says.
     assert response_refusal(GET, "200 OK", HTML + [("Vary", "Accept-Encoding")]) is None
+    gzipped = HTML + [("Vary", "Accept-Encoding"), ("Content-Encoding", "gzip")]
+    assert response_refusal(GET, "200 OK", gzipped) == "Vary: accept-encoding"
+    assert response_refusal(GET, "200 OK", HTML + [("Vary", "User-Agent")]) == "Vary: user-agent"
+    # The page cache keys by Accept and Accept-Language; the filesystem cache by nothing.
+    assert response_refusal(GET, "200 OK", HTML + [("Vary", "Accept, Accept-Language")],
+                            keyed=("accept", "accept-language")) is None
+    assert response_refusal(GET, "200 OK", HTML + [("Vary", "Accept-Language")]) == "Vary: accept-language"
 
 
 def test_head_requests_may_be_answered_from_a_shared_cache():

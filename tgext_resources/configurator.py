@@ -91,6 +91,12 @@ class ResourcesMiddlewareComponent(ConfigurationComponent):
     id = "tgext_resources"
     owner = None  # the configurator carrying ResourcesConfigMixin
 
+    def on_bind(self, configurator):
+        from .shareable import SessionWatch
+
+        # Innermost, so that the controller's _before is watched too (see shareable.py).
+        configurator.register_application_wrapper(SessionWatch, after=False)
+
     def get_actions(self):
         return (AppReadyConfigurationAction(self._add_middleware),)
 

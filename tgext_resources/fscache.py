@@ -31,7 +31,7 @@ import re
 
 from . import shareable
 from .errors import ConfigError, UnsafePathError, UnstorablePathError
-from .fscache_files import STATE_DIR, PageCount, SharedState, html_file, remove, replace
+from .fscache_files import STATE_DIR, PageCount, SharedState, html_file, plain_host, remove, replace, type_refusal
 from .locate import split_filename
 from .media import compressed_siblings, is_hidden
 from .middleware import current, steps
@@ -283,12 +283,13 @@ class _Write:
         environ = response.environ
         refused = shareable.response_refusal(
             environ, response.status, response.headers, self.session is not None and self.session.used)
+        if refused is None and not plain_host(environ.get("HTTP_HOST", "")):
+            refused = "the Host header is no plain host name"
         if refused is None and response.header("Content-Encoding"):
             refused = "it is encoded (the front server sends the file as it is)"
         content_type = response.header("Content-Type")
-        is_html = (content_type or "").split(";")[0].strip().lower() == "text/html"
-        if refused is None and not is_html and "." not in self.path.rsplit("/", 1)[-1]:
-            refused = "the URL has no extension to give it a type"
+        if refused is None:
+            refused = type_refusal(self.path, content_type)
         if refused:
             log.info("Not written to the filesystem cache: %s: %s", _shown(self.path), refused)
             return
@@ -298,3 +299,4 @@ class _Write:
             log.info("Not written to the filesystem cache: %s", exc)
         except OSError as exc:  # a full disk
             log.warning("Not written to the filesystem cache: %s (%s)", _shown(self.path), exc)
+

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import math
 import os
+import re
 import threading
 import time
 import zlib
@@ -28,6 +29,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: the thread locks alone, one process
     fcntl = None
 
+from . import media
 from .media import SIBLINGS, write_atomic
 
 log = logging.getLogger(__name__)
@@ -239,3 +241,30 @@ class PageCount:
         if self.limit and pages:
             with self._state.count() as counter:
                 counter.add(-pages)
+
+
+def _media_type(value):
+    return (value or "").split(";")[0].strip().lower()
+
+
+def type_refusal(path, content_type):
+    """The front server sends a file with the type of its extension: written under another
+    type's extension (JSON at /x.html, a PNG at /thumbs/1.html), a response would become
+    a page of this site for everyone."""
+    name = path.rsplit("/", 1)[-1]
+    sent = _media_type(content_type)
+    if "." not in name:
+        return None if sent == "text/html" else "the URL has no extension to give it a type"
+    if sent != _media_type(media.content_type(name)):
+        return "it is %s, but the front server would send %s as %s" % (
+            sent or "untyped", name[:200], _media_type(media.content_type(name)))
+    return None
+
+
+_HOST_RE = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def plain_host(host):
+    """Whether ``host`` is a host name or address with an optional port: nothing a page
+    built from ``request.host_url`` could turn into a link elsewhere (``a.example:@evil``)."""
+    return host == "" or _HOST_RE.fullmatch(host) is not None

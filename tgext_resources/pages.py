@@ -241,7 +241,7 @@ class _Plan:
         try:
             refused = shareable.response_refusal(
                 response.environ, response.status, response.headers, self.session is not None and self.session.used,
-                self.decorator.per_user)
+                self.decorator.per_user, keyed=shareable.PAGE_KEY_HEADERS)
             if refused:
                 self._refuse(refused)
                 return

@@ -9,19 +9,23 @@ visitor or one request, as HTTP caches decide (RFC 9111, 3 and 5.2.2):
   comes from, or ``REMOTE_USER``) and no ``Authorization`` header, unless the cache keys
   its entries by that visitor (``cached_template(per_user=True)``);
 * the response: status 200, no ``Set-Cookie``, no ``Cache-Control: private`` or
-  ``no-store``, no ``Vary`` on ``*``, ``Cookie`` or ``Authorization`` (it differs per
-  visitor).  ``no-cache`` does not refuse: TurboGears sends it on every response, for
+  ``no-store``, and no ``Vary`` on a request header the cache does not key by (the page
+  cache keys by ``Accept`` and ``Accept-Language``; the filesystem cache by nothing, since
+  the front server sends its files to every request); ``Vary: Accept-Encoding`` is no
+  reason when the body is not encoded.  ``no-cache`` does not refuse: TurboGears sends it on every response, for
   browsers to revalidate, and these caches sit inside the application (the origin), which
   is what a browser revalidates with (RFC 9111, 5.2.2.4; Django's ``cache_page`` decides
   the same);
-* the page did not read the visitor's session.
+* the page did not read the visitor's session, in the controller, its template or the
+  controller's ``_before`` (:class:`SessionWatch` watches every request from the start).
 
 Each function returns why a response is refused (a short sentence, for logs and for
 developers), or None when it may be shared.
 """
 
 _PRIVATE_DIRECTIVES = ("private", "no-store")
-_PER_VISITOR_VARY = ("*", "cookie", "authorization")
+#: The request headers the page cache's key covers (pagekeys.py: response type, language).
+PAGE_KEY_HEADERS = ("accept", "accept-language")
 
 
 def visitor(environ):
@@ -48,8 +52,9 @@ def request_refusal(environ, per_user=False):
     return None
 
 
-def response_refusal(environ, status, headers, session_used=False, per_user=False):
-    """Why this response may not be stored for other visitors, or None."""
+def response_refusal(environ, status, headers, session_used=False, per_user=False, keyed=()):
+    """Why this response may not be stored for other visitors, or None.  ``keyed``: the
+    request headers (lower case) the cache keys its entries by."""
     refused = request_refusal(environ, per_user)
     if refused:
         return refused
@@ -68,14 +73,34 @@ def response_refusal(environ, status, headers, session_used=False, per_user=Fals
                     return "Cache-Control: %s" % directive
         if name == "vary":
             for field in (f.strip().lower() for f in value.split(",")):
-                if field in _PER_VISITOR_VARY:
+                if field and field not in keyed and not (field == "accept-encoding" and not _encoded(headers)):
                     return "Vary: %s" % field
     if session_used:
         return "it read the visitor's session"
     return None
 
 
-def watch_session():
+def _encoded(headers):
+    return any(n.lower() == "content-encoding" and v.strip().lower() not in ("", "identity") for n, v in headers)
+
+
+class SessionWatch:
+    """TurboGears application wrapper, innermost: every request's ``tg.session`` is a
+    :class:`WatchedSession` before the controller's ``_before`` runs, so a page built from
+    the session there is seen too.  (TurboGears' own reads, the language, happen earlier,
+    in its wrappers, and do not count.)"""
+
+    def __init__(self, handler, config):
+        self.next_handler = handler
+
+    injected = True
+
+    def __call__(self, controller, environ, context):
+        watch_session(context)
+        return self.next_handler(controller, environ, context)
+
+
+def watch_session(context=None):
     """Put a session that tells whether it was used into this request's ``tg.session``.
 
     TurboGears itself reads the session on every request (the i18n language), so the
@@ -83,15 +108,22 @@ def watch_session():
     can.  The session application wrapper keeps the real one and saves it as usual.
     Returns the watcher (the same one for every cache that asks), or None without sessions.
     """
-    import tg
+    if context is None:
+        import tg
 
-    context = tg.request_local.context._current_obj()
+        context = tg.request_local.context._current_obj()
     session = getattr(context, "session", None)
-    if session is None:
-        return None
+    if session is None or not isinstance(session, (_beaker_session(), WatchedSession)):
+        return None  # no sessions, or minimal mode's stand-in that refuses every use
     if not isinstance(session, WatchedSession):
         session = context.session = WatchedSession(session)
     return session
+
+
+def _beaker_session():
+    from beaker.session import SessionObject  # what TurboGears' session wrapper puts there
+
+    return SessionObject
 
 
 class WatchedSession:

@@ -66,6 +66,8 @@ def apache(site):
 {fscache}
     # Everything else: the application.
     ProxyPreserveHost On
+    # The host this VirtualHost was chosen by, without whatever port the client wrote.
+    RequestHeader set Host "expr=%{{SERVER_NAME}}{port}"
     RequestHeader set X-Forwarded-Proto "http"
 {hidden}
     RewriteRule "^/(.*)$" "http://{upstream}/$1" [P,L]
@@ -73,6 +75,7 @@ def apache(site):
 </VirtualHost>
 """.format(
         command=site.command, modules=" ".join(APACHE_MODULES), root=site.root, listen=site.listen,
+        port="" if site.listen == 80 else ":%d" % site.listen,
         refuse=_refuse(site), names=_names(site), hidden=_hidden(site),
         prefix=site.prefix, prefix_re=_regex(site.prefix),
         resources_root=site.resources_root.replace(os.sep, "/"),

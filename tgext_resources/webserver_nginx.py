@@ -98,11 +98,14 @@ def _proxy(site):
         proxy_pass http://{upstream};
         proxy_http_version 1.1;
         proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
+        # The host this block was chosen by ($host: from the request line or the Host header,
+        # checked against server_name), never the header as sent ($http_host: an absolute
+        # request line, a port or "name:@elsewhere" would reach the application's links).
+        proxy_set_header Host $host{port};
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
-{hidden}""".format(upstream=site.upstream, hidden=hidden)
+{hidden}""".format(upstream=site.upstream, hidden=hidden, port="" if site.listen == 80 else ":%d" % site.listen)
 
 
 def _types():
