@@ -62,6 +62,10 @@ setup(
             "zope.sqlalchemy>=3.0",
             "transaction>=4.0",
             "waitress>=3.0",
+            # plug(base_config, "tgext_resources"), the way TurboGears applications enable extensions.
+            "tgext.pluggable>=0.9",
+            # The official ToscaWidgets extension, to check that it never runs unseen next to this one.
+            "tgext.tw2>=0.1",
             # REDbot, the HTTP caching lint run on the front server's responses (tests/test_redbot.py).
             "redbot>=2.7,<3; python_version >= '3.11'",
         ],

@@ -9,6 +9,7 @@ import importlib
 #: Each public name, and the module of this package that defines it.
 _PUBLIC = {
     "ResourcesConfigMixin": "configurator",
+    "plugme": "configurator",
     "cached_template": "pages",
     "cached_entity": "fragments",
     "refresh_page": "refresh",

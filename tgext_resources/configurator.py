@@ -101,6 +101,16 @@ class ResourcesMiddlewareComponent(ConfigurationComponent):
         return (AppReadyConfigurationAction(self._add_middleware),)
 
     def _add_middleware(self, conf, app):
+        # tgext.tw2's component (its defaults put custom_tw2_config in the configuration)
+        # adds tw2's plain TwMiddleware inside this one: it would inject first, without
+        # versions or bundles, and pick engines this one did not.  Two never run silently.
+        if "custom_tw2_config" in conf and conf.get("tw2.enabled"):
+            raise MiddlewareError(
+                "tgext.tw2 is enabled too (tw2.enabled = true): its middleware would inject the "
+                "resources first, unversioned and unbundled. tgext.resources does all it did: remove "
+                "plug(base_config, \"tgext.tw2\") from app_cfg.py, or set tw2.enabled = false (README: "
+                "\"Coming from tgext.tw2\")"
+            )
         wrapped = self.owner.add_tosca_middleware(app)
         if not callable(wrapped):
             raise MiddlewareError(
@@ -123,12 +133,7 @@ class ResourcesConfigMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        configurator = self._configurator if isinstance(self, AppConfig) else self
-        configurator.register(ResourcesSettingsComponent, after=False)
-        configurator.register(MinimalModeComponent, after=ResourcesSettingsComponent.id)
-        configurator.register(FormsComponent, after=ResourcesSettingsComponent.id)
-        configurator.register(ResourcesMiddlewareComponent, after=True)
-        configurator.get_component(ResourcesMiddlewareComponent.id).owner = self
+        enable(self, owner=self)
 
     def add_tosca_middleware(self, app):
         """Return ``app`` wrapped in the ToscaWidgets 2 middleware; called once per app built.
@@ -138,6 +143,36 @@ class ResourcesConfigMixin:
         from tg import config  # the configuration being built (TurboGears made it current)
 
         return build_middleware(app, config)
+
+
+def enable(configurator, owner=None):
+    """Register the extension's components on ``configurator`` (once: the mixin and
+    ``plug()`` together are no error).  ``owner`` provides ``add_tosca_middleware``."""
+    configurator = configurator._configurator if isinstance(configurator, AppConfig) else configurator
+    if configurator.get_component(ResourcesMiddlewareComponent.id) is None:
+        configurator.register(ResourcesSettingsComponent, after=False)
+        configurator.register(MinimalModeComponent, after=ResourcesSettingsComponent.id)
+        configurator.register(FormsComponent, after=ResourcesSettingsComponent.id)
+        configurator.register(ResourcesMiddlewareComponent, after=True)
+    component = configurator.get_component(ResourcesMiddlewareComponent.id)
+    if owner is not None or component.owner is None:
+        component.owner = owner or _Plugged()
+
+
+class _Plugged:
+    """The owner of an application enabled with ``plug()``: nothing to override."""
+
+    def add_tosca_middleware(self, app):
+        return ResourcesConfigMixin.add_tosca_middleware(self, app)
+
+
+def plugme(app_config, options):
+    """tgext.pluggable's entry: ``plug(base_config, "tgext_resources")`` in ``app_cfg.py``
+    does what mixing ResourcesConfigMixin into the configurator does."""
+    enable(app_config)
+    # Nothing of a pluggable application to mount: no controllers, models or statics.
+    return dict(appid="tgext_resources", plug_controller=False, plug_models=False,
+                plug_helpers=False, plug_bootstrap=False, plug_statics=False)
 
 
 def tw2_options(conf, settings):

@@ -23,7 +23,8 @@ class TemplateEngineError(ResourcesError):
 
 
 class MiddlewareError(ResourcesError, TypeError):
-    """``add_tosca_middleware`` did not return a WSGI application."""
+    """``add_tosca_middleware`` did not return a WSGI application, or another ToscaWidgets
+    middleware (tgext.tw2's) is enabled next to this one."""
 
 
 class UnsafePathError(ResourcesError, ValueError):
