@@ -49,6 +49,22 @@ def is_relative(target):
     )
 
 
+def relative_references(css):
+    """The file paths ``css`` refers to relative to itself (``url()`` and ``@import``),
+    without query string or fragment, in order, each once."""
+    found = []
+    for match in _TOKENS.finditer(css):
+        raw = match.group("utarget") if match.group("url") else match.group("itarget") if match.group("import") else None
+        if raw is None:
+            continue
+        target = _unquote(raw)
+        if is_relative(target):
+            path = urllib.parse.unquote(re.split(r"[?#]", target, maxsplit=1)[0])
+            if path and path not in found:
+                found.append(path)
+    return found
+
+
 class AssetStore:
     """Copies of the files the bundled stylesheets refer to, named by their content."""
 

@@ -11,16 +11,24 @@ A registered name is also a boundary: a symbolic link inside a registered direct
 lead elsewhere in it, never out of it (``static/passwd.txt -> /etc/passwd`` is refused,
 by the publisher and by the export alike); a file registered by itself stays in its
 module's directory.
+
+A stylesheet registered by itself brings the files it refers to by relative ``url()``
+(tw2.forms' calendar CSS asks for ``menuarrow.gif`` next to it, an application's
+``static/app.css`` for ``img/x.png``): a browser asks for them next to the stylesheet, so
+they are served, versioned like it, and exported, without a ``DirLink``.
 """
 import logging
 import os
+import posixpath
 import threading
 
 from tw2.core.resources import Link
 
+from .cssrewrite import relative_references
 from .declared import subclasses
 from .errors import UnsafePathError
 from .locate import module_directory, split_filename
+from .media import never_served
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,9 @@ class Registry:
             else:
                 self._files.add((modname, name))
             self.generation += 1
+        if not (whole_dir or immutable) and name.lower().endswith(".css"):
+            for referenced in referenced_files(modname, name):
+                self.register(modname, referenced)
 
     def adopt_tw2(self, resources_app):
         """Take over what was registered with a plain tw2 ResourcesApp."""
@@ -128,6 +139,33 @@ class Registry:
             if real is not None:
                 return real
         return None
+
+
+def referenced_files(modname, filename):
+    """The files of ``modname`` that stylesheet ``filename`` refers to by a relative
+    ``url()`` (an image, a font, an imported stylesheet): served with it, as a browser will
+    ask for them next to it.  Only existing files inside the module's directory."""
+    directory = module_directory(modname)
+    if directory is None:
+        return []
+    try:
+        with open(os.path.join(directory, *split_filename(filename)), "rb") as f:
+            css = f.read().decode("utf-8", "replace")
+    except (OSError, UnsafePathError):
+        return []
+    base = posixpath.dirname(filename)
+    found = []
+    for reference in relative_references(css):
+        name = posixpath.normpath(posixpath.join(base, reference))
+        if name.startswith("../") or name == ".." or never_served(name):
+            continue  # outside the module, or never served at all
+        try:
+            path = os.path.join(directory, *split_filename(name))
+        except UnsafePathError:
+            continue
+        if os.path.isfile(path) and confined(path, directory) is not None:
+            found.append(name)
+    return found
 
 
 def confined(path, directory):

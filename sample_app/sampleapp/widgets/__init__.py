@@ -12,14 +12,10 @@ from tw2.jquery import jquery_js
 
 from sampleapp.widgets.gallery import GALLERY, CharCount, Clock, Collapsible, CopyButton, Counter, Notice, TagInput, Tooltip  # noqa: F401
 
-# The stylesheet refers to images next to it (url(images/star.png)): serve that directory.
-static = twc.DirLink(modname=__name__, filename="static")
+# rating.css refers to images next to it (url(images/star.png)): they are served with it.
 rating_css = twc.CSSLink(modname=__name__, filename="static/rating.css")
 rating_js = twc.JSLink(modname=__name__, filename="static/rating.js", resources=[jquery_js])
 site_css = twc.CSSLink(modname=__name__, filename="static/site.css")
-# tw2.forms' calendar stylesheet refers to images next to it (menuarrow.gif...) that
-# tw2.forms never registers for serving: without this they answer 404.
-calendar_images = twc.DirLink(modname="tw2.forms", filename="static/calendar")
 
 
 # tw2.jqplugins.ui's widgets, as they come from PyPI (their prepare() appends to the class's
