@@ -27,6 +27,25 @@ def waitress_serving(app):
         server.task_dispatcher.shutdown()
 
 
+def send_raw(address, wire, timeout=10):
+    """Send the bytes ``wire`` to ``(host, port)`` and return all the server sends back
+    until it closes the connection."""
+    with socket.create_connection(address, timeout=timeout) as connection:
+        connection.sendall(wire)
+        data = b""
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+
+def address_of(base):
+    """``(host, port)`` of a base URL ``http://host:port``."""
+    host, port = base[len("http://"):].split(":")
+    return host, int(port)
+
+
 def exchange(address, requests, timeout=10):
     """Send ``requests`` (each ``(method, path, {header: value})``) pipelined on one
     connection, the last one closing it; return ``(responses, rest)``: each response as
@@ -38,14 +57,7 @@ def exchange(address, requests, timeout=10):
         if index == len(requests) - 1:
             lines.append("Connection: close")
         wire += ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    with socket.create_connection(address, timeout=timeout) as connection:
-        connection.sendall(wire)
-        data = b""
-        while True:
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data = send_raw(address, wire, timeout)
     responses = []
     for method, _, _ in requests:
         response, data = _parse_one(data, method)

@@ -1,25 +1,15 @@
 """With --server-name, only the host the front server chose its block by reaches the
 application: not an absolute request line's other host, not a port the client wrote, not
 "name:@elsewhere" (which WebOb would make links to elsewhere of)."""
-import socket
-
 import pytest
 
 from tests.frontservers import readable_directory, recording_upstream
+from tests.inprocess import address_of, send_raw
 from tests.test_server_names import NAMES, generate, started
 
 
 def raw(base, wire):
-    address = base[len("http://"):].split(":")
-    with socket.create_connection((address[0], int(address[1])), timeout=10) as connection:
-        connection.sendall(wire)
-        response = b""
-        while True:
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            response += chunk
-    return int(response.split(b" ", 2)[1])
+    return int(send_raw(address_of(base), wire).split(b" ", 2)[1])
 
 
 @pytest.fixture(scope="module", params=["nginx", "apache"])

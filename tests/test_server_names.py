@@ -7,12 +7,12 @@ upstream here is a stand-in that records what reaches it, so a refusal is proved
 status and by the application never seeing the request.
 """
 import os
-import socket
 
 import pytest
 
 from tests.commands import command, run
 from tests.conftest import require
+from tests.inprocess import address_of, send_raw
 from tests.frontservers import (APACHECTL, NGINX, readable_directory, recording_upstream, running_apache,
                                running_nginx)
 from tests.sample import write_ini
@@ -28,18 +28,11 @@ LAYOUTS = ("plain", "fscache", "bundles", "fscache+bundles")
 def ask(base, path, host):
     """(status, body) of ``GET path`` to the server at ``base`` with Host ``host``; with
     ``host`` None, an HTTP/1.0 request without a Host header."""
-    address = base[len("http://"):].split(":")
-    with socket.create_connection((address[0], int(address[1])), timeout=10) as connection:
-        if host is None:
-            connection.sendall(b"GET %s HTTP/1.0\r\n\r\n" % path.encode())
-        else:
-            connection.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path.encode(), host.encode()))
-        response = b""
-        while True:
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            response += chunk
+    if host is None:
+        wire = b"GET %s HTTP/1.0\r\n\r\n" % path.encode()
+    else:
+        wire = b"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path.encode(), host.encode())
+    response = send_raw(address_of(base), wire)
     head, _, body = response.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
 
