@@ -228,9 +228,9 @@ def collect(names, report):
             targets.append((dist, _load(entry_point, dist)))
     if not targets:
         raise AggregationError(
-            "%s declares no widgets: neither it nor its dependencies have a [%s] entry point. Declare "
-            "one (README: \"Declare your widgets\"), then install the application again (pip install -e .): "
-            "entry points are read from the installed metadata, not from setup.py or pyproject.toml"
+            "%s declares no widgets: neither it nor its dependencies have a [%s] entry point. Declare one "
+            "(README: \"Declare your widgets\"), then install the application again (pip install -e .): entry "
+            "points are read from the installed metadata, not from setup.py or pyproject.toml"
             % (", ".join(names), WIDGETS_GROUP)
         )
 

@@ -111,6 +111,8 @@ class ResourcesMiddlewareComponent(ConfigurationComponent):
                 "plug(base_config, \"tgext.tw2\") from app_cfg.py, or set tw2.enabled = false (README: "
                 "\"Coming from tgext.tw2\")"
             )
+        if self.owner is None:  # enabled with plug(): nothing overrides add_tosca_middleware
+            return build_middleware(app, conf)
         wrapped = self.owner.add_tosca_middleware(app)
         if not callable(wrapped):
             raise MiddlewareError(
@@ -147,23 +149,16 @@ class ResourcesConfigMixin:
 
 def enable(configurator, owner=None):
     """Register the extension's components on ``configurator`` (once: the mixin and
-    ``plug()`` together are no error).  ``owner`` provides ``add_tosca_middleware``."""
+    ``plug()`` together are no error).  ``owner``: the mixin, whose ``add_tosca_middleware``
+    builds the middleware."""
     configurator = configurator._configurator if isinstance(configurator, AppConfig) else configurator
     if configurator.get_component(ResourcesMiddlewareComponent.id) is None:
         configurator.register(ResourcesSettingsComponent, after=False)
         configurator.register(MinimalModeComponent, after=ResourcesSettingsComponent.id)
         configurator.register(FormsComponent, after=ResourcesSettingsComponent.id)
         configurator.register(ResourcesMiddlewareComponent, after=True)
-    component = configurator.get_component(ResourcesMiddlewareComponent.id)
-    if owner is not None or component.owner is None:
-        component.owner = owner or _Plugged()
-
-
-class _Plugged:
-    """The owner of an application enabled with ``plug()``: nothing to override."""
-
-    def add_tosca_middleware(self, app):
-        return ResourcesConfigMixin.add_tosca_middleware(self, app)
+    if owner is not None:
+        configurator.get_component(ResourcesMiddlewareComponent.id).owner = owner
 
 
 def plugme(app_config, options):

@@ -8,7 +8,6 @@ request.  Parsing does nothing else: creating directories and connecting to serv
 start-up actions of the configurator.
 """
 import dataclasses
-import difflib
 import importlib.util
 import os
 import re
@@ -25,6 +24,7 @@ from .converters import (
     seconds,
 )
 from .errors import ConfigError
+from .keycheck import reject_unknown_keys
 
 
 def _key(name, parse, default, doc):
@@ -167,42 +167,9 @@ def _parse_section(section, conf):
     return section(**values)
 
 
-# Keys of TurboGears or Beaker that look like one of ours and are not typos.
-_THEIRS = ("cache_dir",)
-
-
-def _squeezed(key):
-    return re.sub(r"[^a-z0-9]", "", key.lower())
-
-
-def _reject_unknown_keys(conf):
-    """A key under one of our prefixes that we do not read, or a key anywhere that is one
-    of ours misspelt (``aggregate_hash``, ``fs_cache.dir``, ``minimal.mode``), stops start-up:
-    left alone it would start the application silently with the default."""
-    known = [key for key, _, _ in known_keys()]
-    squeezed = {_squeezed(key): key for key in known}
-    for key in conf:
-        if not isinstance(key, str) or key in known or key in _THEIRS:
-            continue
-        ours = any(key.startswith(prefix) for prefix in SECTIONS)
-        close = difflib.get_close_matches(key, known, n=1)
-        if not ours:
-            # Outside our prefixes only a near-identical spelling is ours: the same letters
-            # with other separators, or one or two letters off.
-            near = difflib.get_close_matches(_squeezed(key), list(squeezed), n=1, cutoff=0.9)
-            if not near:
-                continue
-            close = [squeezed[near[0]]]
-        hint = "did you mean %s? " % close[0] if close else ""
-        raise ConfigError(
-            key, conf[key],
-            "tgext.resources has no such key; %sknown keys: %s" % (hint, ", ".join(sorted(known))),
-        )
-
-
 def parse_settings(conf):
     """Parse every key of the extension found in ``conf`` (a TurboGears configuration dict)."""
-    _reject_unknown_keys(conf)
+    reject_unknown_keys(conf, [key for key, _, _ in known_keys()], tuple(SECTIONS))
     mode = _parse_section(ModeSettings, conf)
     resources = _parse_section(ResourcesSettings, conf)
     # Minimal mode switches debug off (see minimal.py), whatever the file says.
