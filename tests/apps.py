@@ -129,3 +129,13 @@ _CSS_TOKEN_RE = re.compile(
 def css_references(css):
     """The url(...) references of a stylesheet (not those in comments or strings), data: URIs left out."""
     return [u for u in _CSS_TOKEN_RE.findall(css) if u and not u.startswith("data:")]
+
+
+_CSS_IMPORT_RE = re.compile(r"/\*.*?\*/|@import\s+(?:\"((?:\\.|[^\"\\])*)\"|'((?:\\.|[^'\\])*)')", re.S)
+
+
+def stylesheet_references(css):
+    """What a stylesheet makes the browser fetch: its url(...) references and the targets of
+    its ``@import "..."`` rules (``@import url(...)`` is among the former)."""
+    imports = [double or single for double, single in _CSS_IMPORT_RE.findall(css) if double or single]
+    return css_references(css) + imports

@@ -51,6 +51,15 @@ def sample_aggregation():
     return aggregate()
 
 
+@pytest.fixture(scope="session")
+def built_distributions(tmp_path_factory):
+    """tgext.resources built once per session as it would be published: sdist and wheel
+    (see tests/wheel.py)."""
+    from tests import wheel
+
+    return wheel.build(tmp_path_factory.mktemp("build"))
+
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Headless, as root, and quiet on a machine without outside network.
 CHROMIUM_ARGS = [

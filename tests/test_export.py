@@ -157,6 +157,24 @@ def test_gearbox_commands_are_there(tmp_path):
     assert failed.stderr.strip().splitlines()[-1].startswith("gearbox resources-webserver-config: error: --upstream")
 
 
+def test_commands_print_their_own_output_and_the_start_up_log_only_when_verbose(tmp_path):
+    ini = write_ini(tmp_path, debug="false")
+    output = str(tmp_path / "out")
+    config = ["nginx", "-c", ini, "--root", output, "--upstream", "127.0.0.1:8080", "--server-name", "127.0.0.1"]
+    # gearbox shows INFO lines by default: loading the application logs one per tw2 controller...
+    for result in (run("gearbox", "resources-export", "-c", ini, "-o", output),
+                   run("gearbox", "resources-webserver-config", *config),
+                   run("tgext-resources", "export", "-c", ini, "-o", output)):
+        assert result.returncode == 0, result.stderr
+        assert "Registered controller" not in result.stderr and "INFO" not in result.stderr, result.stderr
+    # ... which -v (gearbox's own) and --verbose bring back, on stderr.
+    verbose = run("gearbox", "-v", "resources-export", "-c", ini, "-o", output)
+    assert verbose.stdout.startswith("Exported ") and "Registered controller" in verbose.stderr
+    verbose = run("tgext-resources", "export", "-c", ini, "-o", output, "--verbose")
+    assert verbose.stdout.startswith("Exported ")
+    assert "INFO [tgext_resources.configurator] ToscaWidgets 2 resources under /tw2/resources/" in verbose.stderr
+
+
 def test_links_out_of_a_registered_directory_are_skipped_with_a_warning(tmp_path, caplog):
     name = distributions.unique("linkedexport")
     distributions.install(tmp_path, name, {"%s/__init__.py" % name: "", "%s/static/real.js" % name: "var real = 1;\n"})

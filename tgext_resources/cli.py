@@ -7,8 +7,12 @@
 
 Each sub-command is also a gearbox command (see commands.py), sharing the arguments
 and the code below.  Errors are one line on stderr and a non-zero exit, never a traceback.
+The output is the command's own: the INFO lines of loading the application (TurboGears',
+tw2's "Registered controller ...", the extension's start-up lines) are left out unless
+``--verbose`` (``gearbox -v``); warnings and errors always show.
 """
 import argparse
+import logging
 import sys
 
 from .errors import ResourcesError
@@ -117,15 +121,26 @@ def parser():
     )
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (description, add_arguments, _) in COMMANDS.items():
-        add_arguments(commands.add_parser(name, help=description, description=description))
+        command = commands.add_parser(name, help=description, description=description)
+        add_arguments(command)
+        # Not in add_arguments: gearbox has its own -v, which its commands follow.
+        command.add_argument("-v", "--verbose", action="store_true",
+                             help="also print the log lines of loading the application (INFO)")
     return main
 
 
-def run(name, args, out=None, err=None, program=None):
+def run(name, args, out=None, err=None, program=None, quiet=False):
     """Run command ``name`` with parsed ``args``; ResourcesError becomes one line, naming
-    ``program`` (the command as the user typed it), and exit 1."""
+    ``program`` (the command as the user typed it), and exit 1.
+
+    ``quiet`` (the command lines, unless verbose): leave out INFO and DEBUG log lines from
+    then on, for the rest of the process.  Loading the application logs a line per tw2
+    controller, per cache region..., some from threads that outlive the command's work, and
+    they would bury its output.  Warnings and errors still show."""
     out = out or sys.stdout
     err = err or sys.stderr
+    if quiet:
+        logging.disable(logging.INFO)
     try:
         return COMMANDS[name][2](args, out, err)
     except ResourcesError as exc:
@@ -135,7 +150,9 @@ def run(name, args, out=None, err=None, program=None):
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    return run(args.command, args)
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s [%(name)s] %(message)s")
+    return run(args.command, args, quiet=not args.verbose)
 
 
 if __name__ == "__main__":

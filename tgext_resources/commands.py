@@ -21,8 +21,10 @@ class _ResourcesCommand(Command):
         return parser
 
     def take_action(self, opts):
-        # gearbox prints a traceback for any exception: errors stay one line here.
-        return cli.run(self.name, opts, program="gearbox resources-%s" % self.name)
+        # gearbox prints a traceback for any exception: errors stay one line here.  Its
+        # console shows INFO by default; the application's start-up lines only with -v.
+        quiet = getattr(self.app_args, "verbose_level", 1) <= 1
+        return cli.run(self.name, opts, program="gearbox resources-%s" % self.name, quiet=quiet)
 
 
 class AggregateCommand(_ResourcesCommand):
