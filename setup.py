@@ -66,6 +66,8 @@ setup(
             "tgext.pluggable>=0.9",
             # The official ToscaWidgets extension, to check that it never runs unseen next to this one.
             "tgext.tw2>=0.1",
+            # The development toolbar TurboGears' quickstart enables; its "Resources & cache" section.
+            "tgext.debugbar>=0.6",
             # REDbot, the HTTP caching lint run on the front server's responses (tests/test_redbot.py).
             "redbot>=2.7,<3; python_version >= '3.11'",
         ],

@@ -105,11 +105,15 @@ class Bundles:
     def member_count(self):
         return len(self._members)
 
+    def kind_of(self, link):
+        """The kind of bundle ("js" or "css") that link ``link`` is a member of, or None."""
+        return self._members.get(link)
+
     def replace(self, resources):
         """``resources`` with each bundle in place of its first member and without the others."""
         placed, result = set(), []
         for resource in resources:
-            kind = self._members.get(getattr(resource, "link", None))
+            kind = self.kind_of(getattr(resource, "link", None))
             if kind is None:
                 result.append(resource)
             elif kind not in placed:

@@ -276,9 +276,10 @@ class CacheStore:
         region = self.region(region)
         self._attempt(region, "remove from %s" % namespace, region.delete, namespace, key)
 
-    def get_or_create(self, region, namespace, key, create, expire=None):
+    def get_or_create(self, region, namespace, key, create, expire=None, made=None):
         """The cached value, or ``create()`` stored: one creator at a time per key.  What
-        ``create`` raises is raised; a backend failure only means it is not stored."""
+        ``create`` raises is raised; a backend failure only means it is not stored.
+        ``made(stored)``, when given, is called after ``create`` ran."""
         value = self.get(region, namespace, key)
         if value is not MISSING:
             return value
@@ -289,7 +290,9 @@ class CacheStore:
             value = self.get(region, namespace, key)
             if value is MISSING:
                 value = create()
-                self.put(region, namespace, key, value, expire)
+                stored = self.put(region, namespace, key, value, expire)
+                if made is not None:
+                    made(stored)
             return value
         finally:
             release()

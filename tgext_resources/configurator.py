@@ -224,6 +224,9 @@ def build_middleware(app, conf):
     _setup_cache(middleware, settings, conf.get("package_name"))
     _setup_fscache(middleware, settings)
     _setup_bundles(middleware, settings, conf.get("package_name"))
+    from .debugpanel import install as add_debugbar_section
+
+    add_debugbar_section(conf, middleware)
     conf[CONFIG_KEY] = middleware  # for code running outside a request (see middleware.current)
     return middleware
 
@@ -231,9 +234,11 @@ def build_middleware(app, conf):
 def _setup_cache(middleware, settings, package):
     """The cache regions of this application, for cached_template and cached_entity."""
     from .caching import CacheStore
+    from .pagebody import install
     from .pagememory import PageMemory
     from .pages import DECORATED
 
+    install()  # what the page cache stores: the template's output
     store = CacheStore(settings.cache)
     # A page of this application cached in a region that does not exist: say so now (those
     # of other packages are checked when first used).

@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from .injection import ResourceList, register, snapshots
 from .pages import current_store
+from .report import note
 
 
 class _Fragment:
@@ -85,8 +86,16 @@ class cached_entity:
             store = current_store()
             if store is None:
                 return func(*args, **kwargs)
+            key, outcome = _key(args, kwargs), []
             fragment = store.get_or_create(
-                self.region, self.namespace, _key(args, kwargs), lambda: _render(func, args, kwargs), self.expire)
+                self.region, self.namespace, key, lambda: _render(func, args, kwargs), self.expire, made=outcome.append)
+            shown = "%s %s" % (self.namespace[16:], key)
+            if not outcome:
+                note("fragment", "hit", shown)
+            elif outcome[0]:
+                note("fragment", "stored", shown, "made: a miss")
+            else:
+                note("fragment", "not stored", shown, "made: a miss; the cache is unavailable")
             return fragment.replay()
 
         def invalidate(*args, **kwargs):

@@ -27,14 +27,16 @@ application, which writes it again.
 """
 import logging
 import os
-import re
 
 from . import shareable
 from .errors import ConfigError, UnsafePathError, UnstorablePathError
-from .fscache_files import STATE_DIR, PageCount, SharedState, html_file, plain_host, remove, replace, type_refusal
+from .fscache_files import (
+    STATE_DIR, PageCount, SharedState, html_file, plain_host, remove, replace, spelling_refusal, type_refusal,
+)
 from .locate import split_filename
 from .media import compressed_siblings, is_hidden
 from .middleware import current, steps
+from .report import has_toolbar, note
 
 log = logging.getLogger(__name__)
 
@@ -210,23 +212,6 @@ def invalidate(path):
     return cache.invalidate(path) if cache is not None else []
 
 
-# Percent-encoded characters a URL never needs to encode (RFC 3986, 2.3; "/" would split
-# differently): /thumbs/%31.png is /thumbs/1.png spelled another way.
-_NEEDLESS_ESCAPE_RE = re.compile(r"%(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2[def]|5f|7e)", re.I)
-
-
-def _spelling_refusal(environ):
-    """Why the request's URL is not its own plain spelling, or None.  The raw URL comes from
-    the server (REQUEST_URI: waitress, uWSGI, mod_wsgi; RAW_URI: gunicorn), when it says it."""
-    if environ.get("QUERY_STRING"):
-        return "it has a query string"
-    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI") or ""
-    escape = _NEEDLESS_ESCAPE_RE.search(raw.split("?", 1)[0])
-    if escape:
-        return "its URL spells %s, which needs no escape: only the plain spelling is cached" % escape.group()
-    return None
-
-
 class fs_cached:
     """Write the response of the controller it decorates (under ``@expose``) to
     ``fscache.dir`` at the request's path, for the front server to serve from then on."""
@@ -267,7 +252,7 @@ class _Write:
         """The step for this request, taken before the controller runs; None when it cannot
         be cached whatever it answers (said in the log: these are the visitor's doing)."""
         path = (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "replace")
-        refused = _spelling_refusal(environ)
+        refused = spelling_refusal(environ)
         if refused is None:
             try:
                 return cls(cache, path, cache.ticket(path), shareable.watch_session())
@@ -277,26 +262,33 @@ class _Write:
                 refused = "the cache cannot be used (%s)" % exc
         if not environ.get("QUERY_STRING"):  # query strings are common and expected: not logged
             log.info("Not written to the filesystem cache: %s: %s", _shown(path), refused)
+        note("file", "not written", _shown(path), refused)
         return None
 
     def __call__(self, response):
+        refused, level = self._refusal(response), logging.INFO
+        if refused is None:
+            try:
+                self.cache.store(self.path, response.body, response.header("Content-Type"), since=self.ticket)
+            except (UnsafePathError, UnstorablePathError) as exc:
+                refused = str(exc)
+            except OSError as exc:  # a full disk: worth a warning
+                refused, level = "the cache cannot be written (%s)" % exc, logging.WARNING
+            else:
+                note("file", "written", _shown(self.path))
+                return
+        log.log(level, "Not written to the filesystem cache: %s: %s", _shown(self.path), refused)
+        note("file", "not written", _shown(self.path), refused)
+
+    def _refusal(self, response):
+        """Why this response is not written, or None."""
         environ = response.environ
+        if has_toolbar(response.body):
+            return "a debug toolbar is in the page (this request's cookies and environ)"
         refused = shareable.response_refusal(
             environ, response.status, response.headers, self.session is not None and self.session.used)
         if refused is None and not plain_host(environ.get("HTTP_HOST", "")):
             refused = "the Host header is no plain host name"
         if refused is None and response.header("Content-Encoding"):
             refused = "it is encoded (the front server sends the file as it is)"
-        content_type = response.header("Content-Type")
-        if refused is None:
-            refused = type_refusal(self.path, content_type)
-        if refused:
-            log.info("Not written to the filesystem cache: %s: %s", _shown(self.path), refused)
-            return
-        try:
-            self.cache.store(self.path, response.body, content_type, since=self.ticket)
-        except (UnsafePathError, UnstorablePathError) as exc:
-            log.info("Not written to the filesystem cache: %s", exc)
-        except OSError as exc:  # a full disk
-            log.warning("Not written to the filesystem cache: %s (%s)", _shown(self.path), exc)
-
+        return refused or type_refusal(self.path, response.header("Content-Type"))

@@ -268,3 +268,20 @@ def plain_host(host):
     """Whether ``host`` is a host name or address with an optional port: nothing a page
     built from ``request.host_url`` could turn into a link elsewhere (``a.example:@evil``)."""
     return host == "" or _HOST_RE.fullmatch(host) is not None
+
+
+# Percent-encoded characters a URL never needs to encode (RFC 3986, 2.3; "/" would split
+# differently): /thumbs/%31.png is /thumbs/1.png spelled another way.
+_NEEDLESS_ESCAPE_RE = re.compile(r"%(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2[def]|5f|7e)", re.I)
+
+
+def spelling_refusal(environ):
+    """Why the request's URL is not its own plain spelling, or None.  The raw URL comes from
+    the server (REQUEST_URI: waitress, uWSGI, mod_wsgi; RAW_URI: gunicorn), when it says it."""
+    if environ.get("QUERY_STRING"):
+        return "it has a query string"
+    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI") or ""
+    escape = _NEEDLESS_ESCAPE_RE.search(raw.split("?", 1)[0])
+    if escape:
+        return "its URL spells %s, which needs no escape: only the plain spelling is cached" % escape.group()
+    return None

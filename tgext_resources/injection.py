@@ -43,18 +43,12 @@ class Injector:
         body = self.page(response.body, response.header("Content-Type"), response.environ.get("SCRIPT_NAME", ""),
                          response.resources)
         if body is not response.body:
-            response.body = body
-            response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
-            response.headers.append(("Content-Length", str(len(body))))
+            response.replace_body(body)
 
     def page(self, body, content_type, script_name, resources):
         """``body`` (bytes) with the tags of ``resources`` in place; ``body`` itself if it
         cannot be decoded."""
-        charset = None
-        for param in (content_type or "").split(";")[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "charset":
-                charset = value.strip().strip('"')
+        charset = charset_of(content_type)
         if self.bundles is not None:
             resources = self.bundles.replace(resources)
         try:
@@ -82,6 +76,15 @@ class Injector:
             return '<link rel="stylesheet" type="text/css" href="%s" media="%s" />' % (
                 html.escape(url(stored.link, script_name)), html.escape(stored.media))
         return stored.html
+
+
+def charset_of(content_type):
+    """The charset parameter of a Content-Type value, or None."""
+    for param in (content_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"')
+    return None
 
 
 def identity(resource):

@@ -25,6 +25,7 @@ from .guard import GUARDED_REQUEST
 from .injection import Injector, ResourceList, is_injectable, snapshots
 from .publisher import Publisher
 from .registry import REGISTRY
+from .report import REPORT_KEY, RequestReport
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,12 @@ class Finished:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
+    def replace_body(self, body):
+        """Make ``body`` the body, its Content-Length said."""
+        self.body = body
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != "content-length"]
+        self.headers.append(("Content-Length", str(len(body))))
+
 
 class ResourcesMiddleware(TwMiddleware):
     """The ToscaWidgets 2 middleware, with injection that works on every HTML response.
@@ -83,6 +90,7 @@ class ResourcesMiddleware(TwMiddleware):
     """
 
     guarded = False  # the widget statelessness guard is on for this application's requests
+    reporting = False  # a debug tool shows what the caches did (report.py): record it
     settings = None
     cache_store = None
     filecache = None
@@ -117,6 +125,8 @@ class ResourcesMiddleware(TwMiddleware):
         local["resources"] = ResourceList()
         if self.guarded:
             local[GUARDED_REQUEST] = True
+        if self.reporting:
+            local[REPORT_KEY] = RequestReport()
         try:
             path = environ.get("PATH_INFO", "")
             if self.config.serve_resources and path.startswith(self.config.res_prefix):

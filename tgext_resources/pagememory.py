@@ -13,6 +13,8 @@ import collections
 import threading
 import time
 
+from .pagebody import as_made
+
 #: Seconds a key that gave no storable page is made without the creation lock.
 REFUSED_FOR = 10.0
 
@@ -50,11 +52,16 @@ class PageMemory:
     def injected(self, page_id, script_name):
         return self._injected.get((page_id, script_name))
 
-    def remember_injected(self, page_id, response):
-        """Step ``on_sent`` of a cache hit: keep the page as sent (a GET's 200 only)."""
+    def remember_injected(self, page_id, response, text=None):
+        """Step ``on_sent`` of a cache hit: keep the page as sent (a GET's 200 only), as text
+        again when it was stored as text (``text``: see pagebody.as_made)."""
         if response.environ.get("REQUEST_METHOD") != "GET" or not response.status.startswith("200 "):
             return
-        self._injected.put((page_id, response.environ.get("SCRIPT_NAME", "")), response.body)
+        try:
+            page = as_made(response.body, text)
+        except UnicodeError:
+            return
+        self._injected.put((page_id, response.environ.get("SCRIPT_NAME", "")), page)
 
     # -- keys whose page was not storable
     def refuse(self, key):

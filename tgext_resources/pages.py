@@ -32,7 +32,9 @@ from . import pagekeys, shareable
 from .caching import MISSING
 from .injection import register
 from .middleware import current, steps
+from .pagebody import PLAN_KEY, as_made, made, stored_body
 from .refresh import REFRESH_KEY
+from .report import note
 
 log = logging.getLogger(__name__)
 
@@ -124,18 +126,28 @@ class cached_template:
             todo = steps(plan.environ)
             todo.on_body.append(plan.finish)  # stored as made, with its resources
             todo.on_close.append(plan.closed)  # even when the controller raises
-            return next_caller(tg_config, controller, remainder, params)
+            plan.environ[PLAN_KEY] = plan
+            plan.output = output = next_caller(tg_config, controller, remainder, params)
+            if isinstance(output, (str, bytes)):
+                made(plan, output)  # no template: the controller wrote the page
+            return output
 
         return call
 
     def _plan(self, controller, remainder, params):
         context = tg.request_local.context._current_obj()
         request = context.request
-        if shareable.request_refusal(request.environ, self.per_user) or steps(request.environ) is None:
+        if steps(request.environ) is None:
+            return None
+        refused = shareable.request_refusal(request.environ, self.per_user)
+        if refused:
+            note("page", "not looked up", self.namespace[16:], refused)
             return None
         validation = getattr(request, "validation", None)
         if validation is not None and (validation.exception is not None or validation.errors):
-            return None  # an error_handler's page: the submitter's input and errors, for them alone
+            # An error_handler's page: the submitter's input and errors, for them alone.
+            note("page", "not looked up", self.namespace[16:], "the error_handler of a failed validation")
+            return None
         middleware = current()
         store = getattr(middleware, "cache_store", None)
         if store is None:
@@ -153,14 +165,16 @@ class cached_template:
 
 
 class _Entry:
-    """A stored page: status 200, headers, the body before injection, its resources, and an
-    id of its own (the application keeps each page's injected HTML under it)."""
+    """A stored page: status 200, headers, the body before injection, its resources, an
+    id of its own (the application keeps each page's injected HTML under it), and how to
+    give the body back as text (pagebody.py)."""
 
-    def __init__(self, headers, body, resources, page_id):
+    def __init__(self, headers, body, resources, page_id, text):
         self.headers = headers
         self.body = body
         self.resources = resources
         self.page_id = page_id
+        self.text = text
 
     def serve(self, environ):
         response = tg.response._current_obj()
@@ -176,14 +190,20 @@ class _Entry:
                 return injected  # injected already, here: nothing to add
         register(self.resources)
         if alone:
-            steps(environ).on_sent.append(lambda sent: pages.remember_injected(self.page_id, sent))
-        return self.body
+            todo, untouched = steps(environ), []
+            # Only the page as stored: an after_render hook (a debug toolbar) may add to it.
+            todo.on_body.append(lambda response: untouched.append(response.body == self.body))
+            todo.on_sent.append(lambda sent: all(untouched) and pages.remember_injected(self.page_id, sent, self.text))
+        return as_made(self.body, self.text)
 
 
 class _Plan:
     """A page being computed: looked up, locked, then stored once complete."""
 
     session = None  # the watched session, once the controller runs
+    output = None  # what the controller returned
+    made = None  # what its template wrote, and the headers then (pagebody.made)
+    headers = ()
 
     def __init__(self, decorator, store, memory, key, environ, refreshing):
         self.decorator = decorator
@@ -197,7 +217,8 @@ class _Plan:
 
     def _get(self):
         found = self.store.get(self.decorator.region, self.decorator.namespace, self.key)
-        return None if found is MISSING else _Entry(*found)
+        # An entry of another shape was stored by an earlier version: made again.
+        return _Entry(*found) if isinstance(found, tuple) and len(found) == 5 else None
 
     def _refused(self):
         return self.memory.refused((self.decorator.namespace, self.key))
@@ -207,9 +228,12 @@ class _Plan:
         if not self.refreshing:
             entry = self._get()
             if entry is not None:
+                note("page", "hit", self.shown)
                 return entry
             if self._refused():
+                note("page", "miss", self.shown, "not storable a moment ago: made without waiting")
                 return None  # nothing will be stored: no reason to queue behind each other
+        note("page", "miss", self.shown, "refreshing" if self.refreshing else "")
         self._release, waited = self.store.acquire(self.decorator.region, self.decorator.namespace, self.key)
         if waited and not self.refreshing:
             entry = self._get()  # another request made it while this one waited for the lock
@@ -230,8 +254,13 @@ class _Plan:
             self._refuse("the response failed")
         self.release()
 
+    @property
+    def shown(self):
+        return "%s %s" % (self.decorator.namespace[16:], self.key)
+
     def _refuse(self, reason):
         log.debug("Page %s not cached: %s", self.environ.get("PATH_INFO"), reason)
+        note("page", "not stored", self.shown, reason)
         if self.environ.get("REQUEST_METHOD") == "GET":  # a HEAD says nothing of the page
             self.memory.refuse((self.decorator.namespace, self.key))
 
@@ -245,8 +274,15 @@ class _Plan:
             if refused:
                 self._refuse(refused)
                 return
-            kept = tuple((n, v) for n, v in response.headers if n.lower() not in _NOT_STORED_HEADERS)
-            entry = (kept, response.body, response.resources, uuid.uuid4().hex)
-            self.store.put(self.decorator.region, self.decorator.namespace, self.key, entry, self.decorator.expire)
+            stored = stored_body(self.made, response)
+            if isinstance(stored, str):
+                self._refuse(stored)
+                return
+            kept = tuple((n, v) for n, v in self.headers if n.lower() not in _NOT_STORED_HEADERS)
+            body, text = stored
+            entry = (kept, body, response.resources, uuid.uuid4().hex, text)
+            stored = self.store.put(self.decorator.region, self.decorator.namespace, self.key, entry, self.decorator.expire)
+            note("page", "stored" if stored else "not stored", self.shown, "" if stored else "the cache is unavailable")
         finally:
             self.release()
+
