@@ -120,6 +120,9 @@ class ResourcesMiddleware(TwMiddleware):
 
     def __call__(self, environ, start_response):
         local = core.request_local()
+        # A request made inside another one (a controller embedding a page by calling the
+        # application) has a state of its own, and gives the outer one back its own after.
+        outer = dict(local)
         local.clear()
         local["middleware"] = self
         local["resources"] = ResourceList()
@@ -137,6 +140,7 @@ class ResourcesMiddleware(TwMiddleware):
             return self._page(app, environ, start_response)
         finally:
             local.clear()
+            local.update(outer)
 
     def _widget_controller(self, environ, start_response):
         # tw2's ControllersApp compares the first path segment with the whole prefix, so a
