@@ -276,24 +276,20 @@ class CacheStore:
         region = self.region(region)
         self._attempt(region, "remove from %s" % namespace, region.delete, namespace, key)
 
-    def get_or_create(self, region, namespace, key, create, expire=None, made=None):
-        """The cached value, or ``create()`` stored: one creator at a time per key.  What
-        ``create`` raises is raised; a backend failure only means it is not stored.
-        ``made(stored)``, when given, is called after ``create`` ran."""
+    def get_or_create(self, region, namespace, key, create, expire=None):
+        """``(value, stored)``: the cached value and None, or ``create()`` and whether it could
+        be stored; one creator at a time per key.  What ``create`` raises is raised."""
         value = self.get(region, namespace, key)
         if value is not MISSING:
-            return value
+            return value, None
         release, waited = self.acquire(region, namespace, key)
         try:
-            # Even without waiting: another request may have stored it between the read above
-            # and the lock.
+            # Again, even without waiting: another request may have stored it since the read.
             value = self.get(region, namespace, key)
-            if value is MISSING:
-                value = create()
-                stored = self.put(region, namespace, key, value, expire)
-                if made is not None:
-                    made(stored)
-            return value
+            if value is not MISSING:
+                return value, None
+            value = create()
+            return value, self.put(region, namespace, key, value, expire)
         finally:
             release()
 

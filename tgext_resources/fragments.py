@@ -86,13 +86,13 @@ class cached_entity:
             store = current_store()
             if store is None:
                 return func(*args, **kwargs)
-            key, outcome = _key(args, kwargs), []
-            fragment = store.get_or_create(
-                self.region, self.namespace, key, lambda: _render(func, args, kwargs), self.expire, made=outcome.append)
-            shown = "%s %s" % (self.namespace[16:], key)
-            if not outcome:
+            key = _key(args, kwargs)
+            fragment, stored = store.get_or_create(
+                self.region, self.namespace, key, lambda: _render(func, args, kwargs), self.expire)
+            shown = (self.namespace, key)
+            if stored is None:
                 note("fragment", "hit", shown)
-            elif outcome[0]:
+            elif stored:
                 note("fragment", "stored", shown, "made: a miss")
             else:
                 note("fragment", "not stored", shown, "made: a miss; the cache is unavailable")

@@ -141,12 +141,12 @@ class cached_template:
             return None
         refused = shareable.request_refusal(request.environ, self.per_user)
         if refused:
-            note("page", "not looked up", self.namespace[16:], refused)
+            note("page", "not looked up", (self.namespace, ""), refused)
             return None
         validation = getattr(request, "validation", None)
         if validation is not None and (validation.exception is not None or validation.errors):
             # An error_handler's page: the submitter's input and errors, for them alone.
-            note("page", "not looked up", self.namespace[16:], "the error_handler of a failed validation")
+            note("page", "not looked up", (self.namespace, ""), "the error_handler of a failed validation")
             return None
         middleware = current()
         store = getattr(middleware, "cache_store", None)
@@ -256,7 +256,7 @@ class _Plan:
 
     @property
     def shown(self):
-        return "%s %s" % (self.decorator.namespace[16:], self.key)
+        return (self.decorator.namespace, self.key)
 
     def _refuse(self, reason):
         log.debug("Page %s not cached: %s", self.environ.get("PATH_INFO"), reason)

@@ -35,7 +35,7 @@ def has_toolbar(body):
 class Event(typing.NamedTuple):
     cache: str  # "page", "fragment" or "file"
     outcome: str  # "hit", "miss", "stored", "not stored", "not looked up", "written", "not written"
-    key: str  # what the cache keys it by: namespace and key, or the file's URL
+    key: object  # what the cache keys it by: (namespace, key), or the file's URL
     detail: str = ""  # why, when something was not done
 
 
@@ -121,11 +121,23 @@ def report_html(middleware, response, report):
         counts[event.outcome] = counts.get(event.outcome, 0) + 1
     summary = ", ".join("%s %d" % (outcome, n) for outcome, n in sorted(counts.items())) or "nothing cached"
     out.append("<h1>Caches: %s</h1>" % escape(summary))
-    out.append(_table(("Cache", "Outcome", "Key", "Why"), report.events))
+    out.append(_table(("Cache", "Outcome", "Key", "Why"), [
+        (event.cache, event.outcome, _key_text(event.key), event.detail) for event in report.events]))
     guard = "on: a request that changes a shared widget fails" if middleware.guarded else "off"
     out.append("<h1>Widget guard: %s</h1>" % escape(guard))
     out.append("</div>")
     return "\n".join(out)
+
+
+def _key_text(key):
+    """A key as shown: the namespace without the package's prefix, then the key (made only
+    when a report is shown, not when the event is noted)."""
+    if not isinstance(key, tuple):
+        return key
+    namespace, key = key
+    if namespace.startswith("tgext_resources."):
+        namespace = namespace[len("tgext_resources."):]
+    return ("%s %s" % (namespace, key)).strip()
 
 
 def _table(titles, rows):
