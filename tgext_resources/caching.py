@@ -98,8 +98,7 @@ class Region:
         manager = self.manager(namespace)
         manager.acquire_read_lock()
         try:
-            # Straight from the namespace, as Beaker's Cache.get stores it: one round trip
-            # instead of Beaker's two ("exists?", then "get").
+            # Straight from the namespace, as Beaker's Cache.get stores it: one round trip, not two.
             stored = manager[key.encode("ascii", "backslashreplace")]
         except KeyError:
             stored = None
@@ -277,8 +276,8 @@ class CacheStore:
         self._attempt(region, "remove from %s" % namespace, region.delete, namespace, key)
 
     def get_or_create(self, region, namespace, key, create, expire=None):
-        """``(value, stored)``: the cached value and None, or ``create()`` and whether it could
-        be stored; one creator at a time per key.  What ``create`` raises is raised."""
+        """``(value, stored)``: the cached value and None, or ``create()`` (one creator at a
+        time per key; what it raises is raised) and whether it could be stored."""
         value = self.get(region, namespace, key)
         if value is not MISSING:
             return value, None
@@ -286,10 +285,10 @@ class CacheStore:
         try:
             # Again, even without waiting: another request may have stored it since the read.
             value = self.get(region, namespace, key)
-            if value is not MISSING:
-                return value, None
-            value = create()
-            return value, self.put(region, namespace, key, value, expire)
+            if value is MISSING:
+                value = create()
+                return value, self.put(region, namespace, key, value, expire)
+            return value, None
         finally:
             release()
 

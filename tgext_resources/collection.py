@@ -109,8 +109,7 @@ def request_context():
     """A request-local context in which widgets can be prepared outside any request.
 
     Yields tw2's request-local storage; what the widgets register for serving lands in
-    ``storage["middleware"].resources`` (a tw2 ResourcesApp).
-    """
+    ``storage["middleware"].resources`` (a tw2 ResourcesApp)."""
     from tw2.core import core
     from tw2.core.middleware import TwMiddleware
 

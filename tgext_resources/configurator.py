@@ -62,8 +62,7 @@ class MinimalModeComponent(ConfigurationComponent):
     def _switch_off(self, conf, app):
         from .minimal import switch_off
 
-        # Right after the settings: error and slow-request tracing copy their options in
-        # this same step, right after this one.
+        # Right after the settings: error and slow-request tracing copy their options next.
         if conf[SETTINGS_KEY].mode.minimal:
             switch_off(conf)
 
@@ -101,9 +100,9 @@ class ResourcesMiddlewareComponent(ConfigurationComponent):
         return (AppReadyConfigurationAction(self._add_middleware),)
 
     def _add_middleware(self, conf, app):
-        # tgext.tw2's component (its defaults put custom_tw2_config in the configuration)
-        # adds tw2's plain TwMiddleware inside this one: it would inject first, without
-        # versions or bundles, and pick engines this one did not.  Two never run silently.
+        # tgext.tw2's component (its defaults put custom_tw2_config in the configuration) adds
+        # tw2's plain TwMiddleware inside this one: it would inject first, unversioned and
+        # unbundled, with engines this one did not pick.  Two never run silently.
         if "custom_tw2_config" in conf and conf.get("tw2.enabled"):
             raise MiddlewareError(
                 "tgext.tw2 is enabled too (tw2.enabled = true): its middleware would inject the "
@@ -197,6 +196,7 @@ def build_middleware(app, conf):
     """Wrap ``app`` in the middleware the settings in ``conf`` call for; the start-up
     actions of every feature happen here, and its per-application state is set on the
     middleware."""
+    from .debugpanel import install as add_debugbar_section
     from .middleware import CONFIG_KEY, ResourcesMiddleware
     from .registry import REGISTRY, declared_link_modules
     from .versioning import VERSIONS
@@ -224,9 +224,7 @@ def build_middleware(app, conf):
     _setup_cache(middleware, settings, conf.get("package_name"))
     _setup_fscache(middleware, settings)
     _setup_bundles(middleware, settings, conf.get("package_name"))
-    from .debugpanel import install as add_debugbar_section
-
-    add_debugbar_section(conf, middleware)
+    add_debugbar_section(conf, middleware)  # when tgext.debugbar shows its toolbar
     conf[CONFIG_KEY] = middleware  # for code running outside a request (see middleware.current)
     return middleware
 
