@@ -189,6 +189,7 @@ def test_the_section_reports_resources_as_injected_and_each_cache_outcome(toolba
     app = toolbar_app()
     miss = app.get("/page/2")
     resources, caches, text = report_of(miss)
+    assert resource_links(miss.text), "the page's widgets have links"
     assert [row[1] for row in resources if row[0] in ("script", "stylesheet")] == resource_links(miss.text)
     for what, link, version, size in resources:
         if what in ("script", "stylesheet"):
