@@ -208,3 +208,27 @@ def test_a_file_named_as_the_directory_stops_startup_saying_so(tmp_path):
     with pytest.raises(ConfigError) as error:
         build(root=Root(), **{"fscache.dir": str(blocker)})
     assert str(error.value).startswith("fscache.dir = %r is not valid: this is a file, not a directory" % str(blocker))
+
+
+def test_outside_a_request_a_thread_acts_on_the_application_configured_last(tmp_path):
+    # tw2 leaves an application's middleware in the request-local storage of the thread
+    # that built it, keyed by the thread's id, which a later thread may be given again.
+    import threading
+
+    from tw2.core import core
+
+    from tgext_resources.middleware import current
+
+    build(root=Root(), **{"fscache.dir": str(tmp_path / "old")})
+    old = current()
+    build(root=Root(), **{"fscache.dir": str(tmp_path / "new")})
+    seen = []
+
+    def job():
+        core.request_local()["middleware"] = old  # as the build of the old one left it
+        seen.append(fscache.directory())
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    assert seen == [str(tmp_path / "new")]

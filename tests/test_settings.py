@@ -1,8 +1,10 @@
 """Every ini key is parsed once at start-up; a bad value stops start-up with a clear message."""
+import os
+
 import pytest
 
 from tgext_resources import ConfigError
-from tgext_resources.settings import AggregationSettings, ResourcesSettings, parse_settings
+from tgext_resources.settings import AggregationSettings, ResourcesSettings, known_keys, parse_settings
 
 from tests.apps import build, canonical, resource_links
 
@@ -155,3 +157,11 @@ def test_both_cache_spellings_agreeing_are_accepted_and_disagreeing_stop_startup
 
 def test_turbogears_cache_switch_is_not_taken_for_a_beaker_option():
     assert parse_settings({"cache.enabled": "false"}).cache.regions[0].name == "default"
+
+
+def test_every_key_is_documented_in_the_readme_with_its_default():
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.rst")) as f:
+        readme = f.read()
+    keys = [key for key, _, _ in known_keys()]
+    assert "fscache.invalidation_url" in keys
+    assert [key for key in keys if "``%s`` (default" % key not in readme] == []

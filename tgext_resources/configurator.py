@@ -9,12 +9,8 @@ import logging
 import os
 
 from tg.configuration import AppConfig
-from tg.configurator.base import (
-    AppReadyConfigurationAction,
-    BeforeConfigConfigurationAction,
-    ConfigReadyConfigurationAction,
-    ConfigurationComponent,
-)
+from tg.configurator.base import (AppReadyConfigurationAction, BeforeConfigConfigurationAction,
+                                  ConfigReadyConfigurationAction, ConfigurationComponent)
 
 from . import engines, forms
 from .errors import ConfigError, MiddlewareError
@@ -222,7 +218,7 @@ def build_middleware(app, conf):
         middleware.guarded = True
         log.info("Widget statelessness guard on: a request that changes a shared widget fails")
     _setup_cache(middleware, settings, conf.get("package_name"))
-    _setup_fscache(middleware, settings)
+    _setup_fscache(middleware, settings, conf.get("package_name"))
     _setup_bundles(middleware, settings, conf.get("package_name"))
     add_debugbar_section(conf, middleware)  # when tgext.debugbar shows its toolbar
     conf[CONFIG_KEY] = middleware  # for code running outside a request (see middleware.current)
@@ -255,15 +251,17 @@ def _setup_cache(middleware, settings, package):
     log.info("Cache regions: %s", ", ".join("%s (%s)" % (r.name, r.type) for r in settings.cache.regions))
 
 
-def _setup_fscache(middleware, settings):
+def _setup_fscache(middleware, settings, package):
     """The filesystem cache: its directory created and checked to be writable now."""
     if not settings.fscache.dir:
         return
-    from .fscache import FileCache
+    from .filecache import FileCache
+    from .fscache_sync import attach
 
     middleware.filecache = FileCache(settings.fscache.dir, settings.fscache.max_files)
     middleware.filecache.prepare("fscache.dir")
     log.info("Filesystem cache in %s", middleware.filecache.root)
+    attach(middleware.filecache, settings, package)  # caught up before the first request
 
 
 def _setup_bundles(middleware, settings, package):

@@ -97,6 +97,33 @@ def parse_package_path(key, value):
     return text
 
 
+def parse_redis_url(key, value):
+    """A Redis URL (redis://, rediss:// or unix://), checked for its form only: connecting
+    is a start-up action."""
+    from urllib.parse import urlsplit
+
+    text = str(value).strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # raises ValueError for a port that is no number
+    except ValueError:
+        parts = None
+    database = parts.path.strip("/") if parts is not None else ""
+    good = parts is not None and (
+        (parts.scheme in ("redis", "rediss") and parts.hostname and re.fullmatch(r"[0-9]{0,5}", database))
+        or (parts.scheme == "unix" and parts.path))
+    if not good:
+        raise ConfigError(key, value, "use a Redis URL, e.g. redis://127.0.0.1:6379/0 (or rediss://, unix://)")
+    if parts.query and not (parts.scheme == "unix" and re.fullmatch(r"db=[0-9]{1,5}", parts.query)):
+        raise ConfigError(key, value, "remove the options after '?' (a unix:// URL keeps db=N): the "
+                          "timeouts are resources.cache_timeout's")
+    import importlib.util
+
+    if importlib.util.find_spec("redis") is None:
+        raise ConfigError(key, value, "the Redis client is not installed: pip install redis")
+    return text
+
+
 def parse_directory(key, value):
     """A directory path; relative ones are resolved at start-up, against the .ini file's
     directory (see resolve_paths).  Creating and probing it is a start-up action, not this."""

@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - Windows: the thread locks alone, one p
     fcntl = None
 
 from . import media
+from .lockfiles import after_fork, close_lock, open_lock
 from .media import SIBLINGS, write_atomic
 
 log = logging.getLogger(__name__)
@@ -45,33 +46,34 @@ class SharedState:
 
     def __init__(self, root):
         self.directory = os.path.join(root, STATE_DIR)
+        self._new_thread_locks()
+        after_fork(self._new_thread_locks)
+
+    def _new_thread_locks(self):
         self._thread_locks = [threading.Lock() for _ in range(STRIPES)]
         self._count_lock = threading.Lock()
 
     @contextlib.contextmanager
     def _locked(self, name, thread_lock):
         with thread_lock:
-            path = os.path.join(self.directory, name)
+            fd = open_lock(self.directory, name)
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            except FileNotFoundError:  # the whole cache directory was emptied by hand
-                os.makedirs(self.directory, exist_ok=True)
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                # Opened anew each time: a descriptor inherited across fork() would share
-                # its lock with the parent, and the lock would exclude nobody.  No deadline:
-                # it is held while made bytes are written, never while a page renders, and
-                # the system releases it when its process dies.
+                # Opened anew each time: a descriptor shared with a forked process would
+                # share its lock, and the lock would exclude nobody.  No deadline: it is
+                # held while made bytes are written, never while a page renders, and the
+                # system releases it when its process dies.
                 if fcntl is not None:
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 yield _Counter(fd)
             finally:
-                os.close(fd)  # releases the flock
+                close_lock(fd)
 
     def stripe(self, path):
         """Lock the stripe of URL ``path``; yields its generation counter."""
         # crc32, not hash(): every process must find the same stripe for a path.
-        number = zlib.crc32(html_file(path).encode("utf-8", "surrogatepass")) % STRIPES
+        return self.stripe_number(zlib.crc32(html_file(path).encode("utf-8", "surrogatepass")) % STRIPES)
+
+    def stripe_number(self, number):
         return self._locked("lock-%02x" % number, self._thread_locks[number])
 
     def count(self):
@@ -133,6 +135,15 @@ def replace(target, body, siblings):
         else:
             remove_file(target + suffix)  # an older one would disagree with the new page
     write_atomic(target, body)
+
+
+def same_content(target, body):
+    """Whether the file ``target`` holds ``body``."""
+    try:
+        with open(target, "rb") as f:
+            return os.fstat(f.fileno()).st_size == len(body) and f.read() == body
+    except OSError:
+        return False
 
 
 def remove(target):

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 STEPS_KEY = "tgext_resources.steps"
 #: Where the configurator keeps the application's middleware in its configuration.
 CONFIG_KEY = "tgext_resources.middleware"
+#: Where tw2's request-local storage holds the middleware serving the request.
+SERVING_KEY = "tgext_resources.serving"
 
 # Widget controllers, like resources (see registry.py), are registered with whichever
 # middleware the defining thread knows: share them between every middleware of the process.
@@ -124,7 +126,7 @@ class ResourcesMiddleware(TwMiddleware):
         # application) has a state of its own, and gives the outer one back its own after.
         outer = dict(local)
         local.clear()
-        local["middleware"] = self
+        local["middleware"] = local[SERVING_KEY] = self
         local["resources"] = ResourceList()
         if self.guarded:
             local[GUARDED_REQUEST] = True
@@ -253,8 +255,10 @@ def current():
     """The ResourcesMiddleware of the application serving this request; outside any request,
     that of the application TurboGears configured last (a background job, a script that
     loaded the application); None when there is none."""
-    middleware = core.request_local().get("middleware")
-    if isinstance(middleware, ResourcesMiddleware):
+    # Not tw2's own "middleware" entry: tw2 sets it in the thread that builds an application
+    # too, and a later thread given the same id (threads' ids are reused) would find it.
+    middleware = core.request_local().get(SERVING_KEY)
+    if middleware is not None:
         return middleware
     try:
         from tg import config

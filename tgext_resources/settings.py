@@ -13,15 +13,8 @@ import os
 import re
 
 from .converters import (
-    parse_base_url,
-    count,
-    parse_bool,
-    parse_directory,
-    parse_engine_list,
-    parse_hash,
-    parse_package_path,
-    parse_url_prefix,
-    seconds,
+    parse_base_url, count, parse_bool, parse_directory, parse_engine_list,
+    parse_hash, parse_package_path, parse_redis_url, parse_url_prefix, seconds,
 )
 from .errors import ConfigError
 from .keycheck import reject_unknown_keys
@@ -103,6 +96,15 @@ class FileCacheSettings:
         "Pages the filesystem cache holds at most; past it, new pages are served uncached until "
         "invalidations make room. 0: no bound.",
     )
+    invalidation_url: str = _key(
+        "fscache.invalidation_url", parse_redis_url, None,
+        "redis://host:port/db: invalidations and replacing writes reach the fscache.dir of every "
+        "machine, through a Redis stream; unset: one machine.",
+    )
+    invalidation_log: int = _key(
+        "fscache.invalidation_log", count(10 ** 8, zero=False), 100000,
+        "Invalidations the Redis stream keeps; a machine that missed more empties its fscache.dir.",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +184,9 @@ def parse_settings(conf):
         # Relative to the .ini file, as %(here)s would make it (PasteDeploy sets "here").
         fscache = dataclasses.replace(
             fscache, dir=os.path.normpath(os.path.join(conf.get("here") or os.getcwd(), fscache.dir)))
+    if fscache.invalidation_url and not fscache.dir:
+        raise ConfigError("fscache.invalidation_url", fscache.invalidation_url, "it sends the invalidations of "
+                          "fscache.dir, which is unset: set fscache.dir too, or remove this key")
     return Settings(
         debug=debug,
         mode=mode,

@@ -1,6 +1,7 @@
 """The pages of SampleApp."""
 import datetime
 
+import transaction
 from tg import abort, expose, redirect, request, session, validate
 
 from tgext_resources import cached_template, fs_cached, fscache, refresh_page
@@ -131,7 +132,11 @@ class RootController(BaseController):
             abort(400, "Not an image")
         image.data = data
         image.updated = datetime.datetime.now()
-        fscache.invalidate("/thumbs/%d.png" % image.id)
+        image_id = image.id
+        # Committed first: a request made between the invalidation and the commit would
+        # otherwise write the old thumbnail again, on this machine or another.
+        transaction.commit()
+        fscache.invalidate("/thumbs/%d.png" % image_id)
         fscache.invalidate("/images")
         redirect("/images")
 
