@@ -76,6 +76,8 @@ class Sync:
 
     def _at_exit(self):
         """A process ending (a script, a machine shut down) sends what waits, or says so."""
+        if self.stopped.is_set():  # stopped on purpose: what waits is the next process's
+            return
         client = self._client(self.timeout)
         try:
             self._send(client)
@@ -92,8 +94,7 @@ class Sync:
             thread.start()
 
     def after_fork(self):
-        """In a child process (gunicorn's workers): threads of their own (its lock files and
-        thread locks were made anew by fscache_files.after_fork)."""
+        """In a forked child (gunicorn's workers): threads of its own (see lockfiles.py)."""
         stopped, self.stopped, self._wake = self.stopped.is_set(), threading.Event(), threading.Event()
         if stopped:
             self.stopped.set()
@@ -101,20 +102,18 @@ class Sync:
             self._start_threads()
 
     def stop(self, wait=None):
-        """Stop following and sending (the outbox keeps what waits); ``wait``: seconds to wait
-        for the threads to end."""
+        """Stop following and sending (the outbox keeps what waits); wait ``wait`` s for the threads."""
         self.stopped.set()
         self._wake.set()
         for thread in self.threads if wait else ():
             thread.join(wait)
 
-    def _client(self, timeout):
+    def _client(self, timeout):  # a client per thread: each has its own timeout
         return redis_client(self.url, timeout)
 
     # -- publishing
     def publish(self, kind, path):
-        """Called by FileCache for ``invalidate`` ("invalidate") and a replacing write
-        ("replace"): the entry is kept in the outbox and sent by the sending thread."""
+        """An entry ("invalidate", "replace") kept in the outbox for the sending thread."""
         try:
             self.files.put(kind, path)
         except OSError as exc:  # a full disk: the other machines will not know
