@@ -58,8 +58,7 @@ class Sync:
 
     # -- start-up and the threads
     def start(self):
-        """Send what waits, catch up, then start the threads.  Redis down or hung costs a
-        warning and at most a few timeouts, never a failed start."""
+        """Send what waits, catch up, start the threads; Redis down costs a warning, not the start."""
         self.origin = self.files.identity()
         client = self._client(self.timeout)
         try:
@@ -138,8 +137,7 @@ class Sync:
                 self._wake.set()  # try again: they still wait
 
     def _send(self, client):
-        """Send what waits in the outbox; the entries sent (0 when another process sends)."""
-        sent = 0
+        """Send what waits in the outbox (nothing when another process is sending it)."""
         with self.files.locked("sync-send", wait=False) as held:
             while held is not None:
                 sending, entries = self.files.waiting()
@@ -152,8 +150,6 @@ class Sync:
                     pipe.execute()
                 # Sent whole or not at all: sent again after a failure, an entry is applied twice.
                 os.unlink(sending)
-                sent += len(entries)
-        return sent
 
     def _fields(self, kind, path):
         return {b"kind": kind.encode(), b"path": path.encode("utf-8", "surrogatepass"), b"origin": self.origin.encode()}
