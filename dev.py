@@ -76,7 +76,11 @@ def serve(args):
 #: What the tests run for real, by the command each provides, and the Debian package with it.
 SYSTEM_PACKAGES = {
     "chromium": "chromium", "nginx": "nginx", "apache2ctl": "apache2",
-    "redis-server": "redis-server", "memcached": "memcached",
+    "redis-server": "redis-server", "memcached": "memcached", "openssl": "openssl", "curl": "curl",
+}
+#: What the tests need that is no command (nginx's module serving .br files), by its file.
+SYSTEM_FILES = {
+    "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so": "libnginx-mod-http-brotli-static",
 }
 
 
@@ -87,7 +91,8 @@ def system_packages():
     import shutil
 
     missing = sorted({package for program, package in SYSTEM_PACKAGES.items()
-                      if not (shutil.which(program) or os.path.exists("/usr/sbin/" + program))})
+                      if not (shutil.which(program) or os.path.exists("/usr/sbin/" + program))}
+                     | {package for path, package in SYSTEM_FILES.items() if not os.path.exists(path)})
     if not missing:
         return
     command = ["apt-get", "install", "-y", "-qq", *missing]

@@ -62,6 +62,11 @@ setup(
             "zope.sqlalchemy>=3.0",
             "transaction>=4.0",
             "waitress>=3.0",
+            # environ["wsgi.early_hints"] (103 Early Hints) arrived in gunicorn 25; its HTTP/2
+            # (the h2 package) is where they are sent by default.
+            "gunicorn[http2]>=25",
+            # The publisher's rates are measured against WhiteNoise's (bench/publisher.py).
+            "whitenoise>=6",
             # plug(base_config, "tgext_resources"), the way TurboGears applications enable extensions.
             "tgext.pluggable>=0.9",
             # The official ToscaWidgets extension, to check that it never runs unseen next to this one.

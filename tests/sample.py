@@ -4,6 +4,7 @@ import itertools
 import contextlib
 import os
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -89,11 +90,12 @@ class Server:
             self.process.wait(timeout=30)
 
 
-def wait_for(url, process, log, seconds=60):
+def wait_for(url, process, log, seconds=60, context=None):
+    """Wait until ``url`` answers (``context``: the ssl.SSLContext for an https URL)."""
     deadline = time.time() + seconds
     while True:
         try:
-            urllib.request.urlopen(url, timeout=2).read()
+            urllib.request.urlopen(url, timeout=2, context=context).read()
             return
         except urllib.error.HTTPError:
             return  # it answers
@@ -103,6 +105,29 @@ def wait_for(url, process, log, seconds=60):
                 with open(log) as f:
                     raise RuntimeError("%s did not start: %s" % (url, f.read()))
             time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def serving_gunicorn(directory, gunicorn_args=(), tls=None, **app_options):
+    """The sample application served by gunicorn (``gunicorn --paste``, as README deploys it),
+    with ``gunicorn_args`` added to its command line, on a free port.  ``tls``: (certificate,
+    key) for ``--certfile`` and ``--keyfile``, and an https URL (any certificate accepted)."""
+    if tls is not None:
+        gunicorn_args = [*gunicorn_args, "--certfile", tls[0], "--keyfile", tls[1]]
+    port = free_port()
+    ini = write_ini(directory, port=port, debug="false", auto_reload_templates="false", **app_options)
+    command("setup-app", "-c", ini, program="gearbox", cwd=ROOT)
+    log = os.path.join(str(directory), "gunicorn.log")
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [installed("gunicorn"), "--paste", ini, "--bind", "127.0.0.1:%d" % port, *gunicorn_args],
+            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    server = Server(process, "%s://127.0.0.1:%d" % ("https" if tls else "http", port), ini, log)
+    try:
+        wait_for(server.url + "/", process, log, context=ssl._create_unverified_context() if tls else None)
+        yield server
+    finally:
+        server.stop()
 
 
 @contextlib.contextmanager

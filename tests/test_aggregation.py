@@ -213,9 +213,10 @@ def test_separators_keep_a_files_last_line_out_of_the_next(dists, aggregated):
 def test_stylesheet_references_point_at_the_files_the_originals_meant(dists, aggregated):
     css = bundle_text(dists, aggregated.mapping, "css")
     dot = "assets/dot-%s.png" % hashlib.sha256(PNG).hexdigest()[:12]
-    assert '.a { background: url("%s") }' % dot in css
-    assert '.b { background: url("%s?v=2#x") }' % dot in css
-    assert '.base { background: url("%s") }' % dot in css  # inlined @import, resolved from its own place
+    inline = "data:image/png;base64,%s" % base64.b64encode(PNG).decode()  # small: in the bundle itself
+    assert '.a { background: url("%s") }' % inline in css
+    assert '.b { background: url("%s?v=2#x") }' % dot in css  # a fragment: never inlined (test_css_inlining.py)
+    assert '.base { background: url("%s") }' % inline in css  # inlined @import, resolved from its own place
     with open(os.path.join(dists.output, *dot.split("/")), "rb") as f:
         assert f.read() == PNG
     for untouched in (

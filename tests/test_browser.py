@@ -99,6 +99,21 @@ def test_aggregated_page_makes_one_script_and_one_stylesheet_request_and_still_w
     page.close()
 
 
+def test_aggregated_page_renders_the_images_inlined_in_the_css_bundle(browser, live_aggregated_sample):
+    page, watch = open_page(browser, live_aggregated_sample + "/")
+    background = page.eval_on_selector(".rating-star", "e => getComputedStyle(e).backgroundImage")
+    assert background.startswith('url("data:image/png;base64,')  # the star: 125 bytes
+    width = page.evaluate("""url => new Promise(done => {
+        const image = new Image();
+        image.onload = () => done(image.naturalWidth);
+        image.onerror = () => done(-1);
+        image.src = url;
+    })""", background[len('url("'):-len('")')])
+    assert width > 0
+    assert not any("/images/star-" in url for _, url in watch.responses)  # no request for it
+    page.close()
+
+
 def test_aggregated_form_page_date_picker_works(browser, live_aggregated_sample):
     page, watch = open_page(browser, live_aggregated_sample + "/new")
     page.click("#publish_on")

@@ -1,4 +1,9 @@
 """The sample application aggregated the way its README walks through: command, hash, restart."""
+import base64
+import gzip
+import os
+import re
+
 import pytest
 
 from tests.apps import css_references, resource_links
@@ -42,18 +47,41 @@ def test_aggregated_pages_link_one_script_and_one_stylesheet(aggregated_sample, 
         assert aggregated_sample.get(link).status_int == 200
 
 
-def test_every_image_of_the_css_bundle_answers_200(aggregated_sample):
+def test_every_image_of_the_css_bundle_answers_200_or_is_in_it(aggregated_sample):
     css_link = [link for link in resource_links(aggregated_sample.get("/").text) if link.endswith(".css")][0]
     css = aggregated_sample.get(css_link).text
     base = css_link.rsplit("/", 1)[0]
     images = [u for u in css_references(css) if u.startswith("assets/")]
-    assert len(images) >= 14  # the jQuery UI theme's images and the rating stars
+    assert len(images) >= 5  # the jQuery UI theme's icon sprites (4369 bytes each: over the limit)
     for image in images:
         response = aggregated_sample.get("%s/%s" % (base, image))
         assert response.content_type.startswith("image/"), image
+    # Its backgrounds, the calendar's arrow and the rating stars: data: URIs of at most 4096 bytes.
+    inlined = set(re.findall(r'url\("data:(image/[a-z]+);base64,([^"]+)"\)', css))
+    assert len(inlined) >= 11
+    assert all(len(base64.b64decode(data)) <= 4096 for _, data in inlined)
 
 
 def test_aggregated_form_still_validates_and_shows_its_widgets(aggregated_sample):
     refused = aggregated_sample.post("/create", {"title": "", "body": "x", "publish_on": "x", "rating": ""})
     assert refused.html.select_one("#title\\:error").text == "Enter a value"
     assert len(resource_links(refused.text)) == 2
+
+
+def test_export_writes_the_css_bundle_its_siblings_and_the_images_left_out_of_it(tmp_path, sample_aggregation):
+    ini = write_ini(tmp_path, debug="false", aggregated_hash=sample_aggregation)
+    app = load(ini)
+    output = str(tmp_path / "export")
+    command("export", "-c", ini, "-o", output)
+    css_link = [link for link in resource_links(app.get("/").text) if link.endswith(".css")][0]
+    exported = os.path.join(output, *css_link.lstrip("/").split("/"))
+    served = app.get(css_link).body
+    assert b"data:image/png;base64," in served
+    with open(exported, "rb") as f:
+        assert f.read() == served
+    with open(exported + ".gz", "rb") as f:
+        assert gzip.decompress(f.read()) == served
+    images = [u for u in css_references(served.decode()) if u.startswith("assets/")]
+    assert len(images) >= 5
+    for image in images:
+        assert os.path.isfile(os.path.join(os.path.dirname(exported), *image.split("/"))), image

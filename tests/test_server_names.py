@@ -50,14 +50,14 @@ def generate(server, directory, upstream, layout, names, aggregated_hash):
                "--upstream", upstream.address, *arguments)
 
 
-def started(server, directory, config):
+def started(server, directory, config, tls_port=None):
     """The real server running ``config`` once `nginx -t` / `apache2ctl -t` accept it: a
-    context manager yielding its base URL."""
+    context manager yielding its base URL (``tls_port``: the https:// one on that port)."""
     if server == "nginx":
         require(os.path.exists(NGINX), "nginx (Debian package nginx)")
-        return running_nginx(directory, config)
+        return running_nginx(directory, config, tls_port)
     require(os.path.exists(APACHECTL), "Apache (Debian package apache2)")
-    return running_apache(directory, config)
+    return running_apache(directory, config, tls_port)
 
 
 @pytest.fixture(scope="module", params=[(s, layout) for s in ("nginx", "apache") for layout in LAYOUTS],

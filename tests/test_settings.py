@@ -34,6 +34,12 @@ BAD_VALUES = [
     ("resources.max_age", "1h", "whole number of seconds from 0 to 31536000"),
     ("resources.max_age", "-1", "whole number of seconds from 0 to 31536000"),
     ("resources.base_url", "cdn.example.com", "scheme, host and optional path"),
+    ("resources.early_hints", "sometimes", "true or false"),
+    ("resources.early_hint", "false", "did you mean resources.early_hints?"),
+    ("resources.inline_limit", "-1", "whole number of bytes from 0 (nothing inlined) to 1048576, e.g. 4096"),
+    ("resources.inline_limit", "4kB", "whole number of bytes from 0 (nothing inlined) to 1048576, e.g. 4096"),
+    ("resources.inline_limit", "1048577", "whole number of bytes from 0 (nothing inlined) to 1048576"),
+    ("resources.inline_limt", "0", "did you mean resources.inline_limit?"),
 ]
 
 
@@ -56,6 +62,7 @@ def test_keys_of_turbogears_and_beaker_that_look_like_ours_are_not_typos():
 def test_defaults_when_nothing_is_set():
     settings = parse_settings({"debug": "false"})
     assert settings.resources == ResourcesSettings(prefix="/tw2/resources/", engines=())
+    assert settings.resources.inline_limit == 4096  # Vite's default for the same choice
     assert settings.aggregation == AggregationSettings(hash=None, directory="public/aggregated")
     assert settings.debug is False
 
@@ -95,6 +102,9 @@ def test_resources_prefix_moves_every_link_and_the_server():
     ("resources.base_url", "https://cdn.example.com/", ("resources", "base_url"), "https://cdn.example.com"),
     ("resources.max_age", "0", ("resources", "max_age"), 0),
     ("resources.cache_timeout", "0.25", ("resources", "cache_timeout"), 0.25),
+    ("resources.inline_limit", "0", ("resources", "inline_limit"), 0),
+    ("resources.inline_limit", " 8192 ", ("resources", "inline_limit"), 8192),
+    ("resources.inline_limit", 2048, ("resources", "inline_limit"), 2048),  # from app_cfg.py
     ("aggregated_hash", "0123456789abcdef", ("aggregation", "hash"), "0123456789abcdef"),
     ("aggregated_dir", "public/bundles/", ("aggregation", "directory"), "public/bundles"),
     ("fscache.dir", "/srv/cache", ("fscache", "dir"), "/srv/cache"),

@@ -11,10 +11,11 @@ import os
 import re
 
 from .collection import collect
+from .converters import INLINE_LIMIT, parse_inline_limit
 from .cssrewrite import AssetStore, StylesheetRewriter, decode
-from .errors import AggregationError
+from .errors import AggregationError, ConfigError
 from .locate import module_directory
-from .mapping import Bundle, Mapping, Member
+from .mapping import ROLES, Bundle, Mapping, Member
 from .media import compressed_siblings, write_if_changed
 
 _JS_SOURCE_MAP = re.compile(r"^\s*//[#@]\s*sourceMappingURL=.*$", re.M)
@@ -67,16 +68,22 @@ def _concatenate_js(resources, report, minified=False):
     return "\n".join(parts) + "\n"
 
 
-def _concatenate_css(resources, assets, report):
-    rewriter = StylesheetRewriter(assets, report)
+def _concatenate_css(resources, assets, report, inline_limit):
+    """The CSS bundle's text, and the files it took in besides ``resources`` (mapping.Source)."""
+    rewriter = StylesheetRewriter(assets, report, inline_limit)
     parts = []
     for resource in resources:
         root = module_directory(resource.modname)
-        parts += [_comment("%s %s" % resource.key), rewriter.rewrite(_read_text(resource.path, report), resource.path, root)]
+        text = rewriter.rewrite(_read_text(resource.path, report), resource.path, root, resource.modname)
+        parts += [_comment("%s %s" % resource.key), text]
     header = [_comment("tgext.resources bundle of %d stylesheets" % len(resources))]
     if rewriter.hoisted:
         report("  moved to the top of the CSS bundle (absolute @import): %s" % ", ".join(rewriter.hoisted))
-    return "\n".join(header + rewriter.hoisted + parts) + "\n"
+    if rewriter.inlined:
+        report("  inlined into the CSS bundle as data: URIs (at most %d bytes each): %d files"
+               % (inline_limit, len(rewriter.inlined)))
+    sources = sorted(rewriter.sources.values(), key=lambda source: ROLES.index(source.role))  # stable: grouped
+    return "\n".join(header + rewriter.hoisted + parts) + "\n", tuple(sources)
 
 
 def integrity(data):
@@ -102,8 +109,11 @@ def output_directory(package, output):
     return path, os.path.relpath(path, root).replace(os.sep, "/")
 
 
-def build(resources, package, output, report):
-    """Write the bundles of ``resources`` into ``output`` (inside ``package``); return the Result."""
+def build(resources, package, output, report, inline_limit=INLINE_LIMIT):
+    """Write the bundles of ``resources`` into ``output`` (inside ``package``); return the Result.
+
+    Images and fonts of at most ``inline_limit`` bytes that the stylesheets refer to go into
+    the CSS bundle as data: URIs (0: none); the mapping records the limit and each file."""
     directory, relative = output_directory(package, output)
     if not resources:
         raise AggregationError("nothing to bundle: the filters kept out every JS and CSS resource")
@@ -113,13 +123,14 @@ def build(resources, package, output, report):
         members = [r for r in resources if r.kind == kind]
         if not members:
             continue
+        sources = ()
         if kind == "js":
             plain = _concatenate_js(members, report).encode("utf-8")
             minified = _concatenate_js(members, report, minified=True).encode("utf-8")
         else:
             import rcssmin
 
-            text = _concatenate_css(members, assets, report)
+            text, sources = _concatenate_css(members, assets, report, inline_limit)
             plain, minified = text.encode("utf-8"), rcssmin.cssmin(text, keep_bang_comments=True).encode("utf-8")
         names = {}
         for label, data, extension in (("plain", plain, "." + kind), ("minified", minified, ".min." + kind)):
@@ -131,11 +142,11 @@ def build(resources, package, output, report):
                % (kind.upper(), len(members), len(plain), len(minified)))
         bundles[kind] = Bundle(
             kind, names["plain"], integrity(plain), names["minified"], integrity(minified),
-            tuple(Member(_sha256(r.path), r.modname, r.filename) for r in members),
+            tuple(Member(_sha256(r.path), r.modname, r.filename) for r in members), sources,
         )
     for name, data in sorted(assets.files.items()):
         files.append(_write(directory, name, data))
-    mapping = Mapping(package, relative, bundles)
+    mapping = Mapping(package, relative, bundles, inline_limit)
     files.append(_write(directory, mapping.hash + ".mapping", mapping.render().encode("utf-8")))
     return Result(files, mapping)
 
@@ -151,7 +162,12 @@ def _write(directory, name, data):
     return path
 
 
-def aggregate(names, package, output, report):
+def aggregate(names, package, output, report, inline_limit=INLINE_LIMIT):
     """The whole command: collect the resources of ``names``' widgets and bundle them."""
+    try:  # the ini key's rule, so that any value the application accepts can be given here
+        inline_limit = parse_inline_limit("--inline-limit", inline_limit)
+    except ConfigError as exc:
+        raise AggregationError("--inline-limit %s is not valid: %s (the value of the "
+                               "application's resources.inline_limit)" % (inline_limit, exc.accepted)) from None
     output_directory(package, output)  # a wrong -o fails before any widget is loaded
-    return build(collect(names, report), package, output, report)
+    return build(collect(names, report), package, output, report, inline_limit)

@@ -1,9 +1,10 @@
 """The ``tgext-resources`` command line.
 
-    tgext-resources aggregate -d DIST [-d DIST ...] --package PKG -o DIR
+    tgext-resources aggregate -d DIST [-d DIST ...] --package PKG -o DIR [--inline-limit N]
     tgext-resources export -c INI -o DIR
     tgext-resources webserver-config nginx|apache -c INI --root DIR --upstream HOST:PORT [--listen PORT]
                                      [--server-name NAME ...]
+                                     [--tls-cert FILE --tls-key FILE [--tls-listen PORT]] [--brotli auto|on|off]
 
 Each sub-command is also a gearbox command (see commands.py), sharing the arguments
 and the code below.  Errors are one line on stderr and a non-zero exit, never a traceback.
@@ -31,6 +32,14 @@ def add_aggregate_arguments(parser):
         "-o", "--output", required=True, metavar="DIR",
         help="directory inside PKG to write the bundles and the mapping file to",
     )
+    from .converters import INLINE_LIMIT
+
+    parser.add_argument(
+        "--inline-limit", default=INLINE_LIMIT, metavar="N",
+        help="images and fonts the stylesheets refer to of at most N bytes go into the CSS bundle as "
+             "data: URIs; 0: none (default %(default)s). Give the value of the application's "
+             "resources.inline_limit: start-up checks they agree",
+    )
 
 
 def run_aggregate(args, out, err):
@@ -40,7 +49,7 @@ def run_aggregate(args, out, err):
     def report(line):
         print(line, file=err)
 
-    result = aggregate(args.distributions, args.package, args.output, report)
+    result = aggregate(args.distributions, args.package, args.output, report, args.inline_limit)
     for path in result.files:
         print(path, file=out)
     print("aggregated_hash = %s" % result.hash, file=out)
@@ -76,19 +85,38 @@ def add_webserver_arguments(parser):
         help="a host name the site answers to (repeat for more); requests for other hosts are refused. "
              "Without it every Host is passed to the application, and a warning says so",
     )
+    parser.add_argument(
+        "--tls-cert", metavar="FILE",
+        help="the site's certificate, then its chain (PEM): listen with TLS and HTTP/2, and make --listen "
+             "redirect plain HTTP to HTTPS; needs --tls-key",
+    )
+    parser.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM, no passphrase)")
+    parser.add_argument("--tls-listen", metavar="PORT", help="the port of TLS (443)")
+    parser.add_argument(
+        "--brotli", default="auto", metavar="auto|on|off",
+        help="serve the .br siblings `export` writes: nginx needs its brotli_static module loaded (Debian: "
+             "libnginx-mod-http-brotli-static); auto (the default) is on when this machine's nginx loads it, "
+             "and always for Apache",
+    )
 
 
 def run_webserver_config(args, out, err):
     """Print the server block for the application configured by INI."""
     from .configurator import SETTINGS_KEY
     from .export import load_application
-    from .webserver import ANY_HOST_WARNING, SERVERS, Site, command_line, server_names
+    from .webserver import ANY_HOST_WARNING, SERVERS, Site, brotli_static, command_line, server_names
+    from .webserver_tls import checked_tls, port_number
 
-    names = server_names(args.server_names)  # before loading the application: a typo fails fast
+    # Every option checked before loading the application: a typo fails fast.
+    names = server_names(args.server_names)
+    listen = port_number("--listen", args.listen, 80)
+    tls = checked_tls(args.tls_cert, args.tls_key, args.tls_listen, listen)
+    brotli = brotli_static(args.server, args.brotli)
     conf = load_application(args.config)
     site = Site(
-        conf[SETTINGS_KEY], conf["package_name"], args.root, args.upstream, args.listen,
-        command_line(args.server, args.config, args.root, args.upstream, args.listen, names), names,
+        conf[SETTINGS_KEY], conf["package_name"], args.root, args.upstream, listen,
+        command_line(args.server, args.config, args.root, args.upstream, listen, names, tls, args.brotli), names,
+        tls, brotli,
     )
     out.write(SERVERS[args.server](site))
     if not site.server_names:

@@ -87,10 +87,12 @@ class ResourcesMiddlewareComponent(ConfigurationComponent):
     owner = None  # the configurator carrying ResourcesConfigMixin
 
     def on_bind(self, configurator):
+        from .routehints import controller_wrapper
         from .shareable import SessionWatch
 
         # Innermost, so that the controller's _before is watched too (see shareable.py).
         configurator.register_application_wrapper(SessionWatch, after=False)
+        configurator.get_component("dispatch").register_controller_wrapper(controller_wrapper)
 
     def get_actions(self):
         return (AppReadyConfigurationAction(self._add_middleware),)
@@ -206,10 +208,8 @@ def build_middleware(app, conf):
     # Hash every module that has a resource now: the first page should not pay for it.
     for modname in REGISTRY.modnames() | declared_link_modules():
         VERSIONS.token(modname)
-    log.info(
-        "ToscaWidgets 2 resources under %s, widget templates rendered with %s",
-        options["res_prefix"], ", ".join(options["preferred_rendering_engines"]),
-    )
+    log.info("ToscaWidgets 2 resources under %s, widget templates rendered with %s",
+             options["res_prefix"], ", ".join(options["preferred_rendering_engines"]))
     from .guard import install, own_resources
 
     own_resources()  # for every application: the commonest mutation of a shared widget, made harmless
@@ -271,7 +271,8 @@ def _setup_bundles(middleware, settings, package):
         return
     from .bundles import Bundles
 
-    bundles = Bundles.load(aggregation.hash, aggregation.directory, package, middleware.resources, settings.debug)
+    bundles = Bundles.load(aggregation.hash, aggregation.directory, package, middleware.resources, settings.debug,
+                           settings.resources.inline_limit)
     middleware.use_bundles(bundles, package, aggregation.directory)
     log.info("Bundles of aggregation %s replace %d resources", aggregation.hash, bundles.member_count)
 

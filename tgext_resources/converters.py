@@ -144,3 +144,20 @@ def parse_engine_list(key, value):
             % ", ".join(TEMPLATE_ENGINES),
         )
     return names
+
+
+#: ``resources.inline_limit`` and ``tgext-resources aggregate --inline-limit`` when not
+#: given: Vite's default (``build.assetsInlineLimit``) for the same choice.
+INLINE_LIMIT = 4096
+# A data: URI is a third bigger than its file and is downloaded with every page's CSS:
+# past a mebibyte a limit is surely a typo (an extra digit), not a choice.
+_MAX_INLINE_LIMIT = 1024 * 1024
+
+
+def parse_inline_limit(key, value):
+    """Bytes up to which an image or font of a bundled stylesheet becomes a data: URI; 0: none."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,8}", text) or int(text) > _MAX_INLINE_LIMIT:
+        raise ConfigError(key, value, "use a whole number of bytes from 0 (nothing inlined) to %d, e.g. %d"
+                          % (_MAX_INLINE_LIMIT, INLINE_LIMIT))
+    return int(text)

@@ -61,3 +61,7 @@ class WidgetMutationError(ResourcesError, RuntimeError):
 
 class MinimalModeError(ResourcesError):
     """A request used a TurboGears feature that ``minimal_mode = true`` switches off."""
+
+
+class NonceError(ResourcesError, ValueError):
+    """The CSP nonce a request gives for its tags is no nonce a Content-Security-Policy header can carry."""

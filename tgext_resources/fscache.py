@@ -34,6 +34,7 @@ from .filecache import MAX_DEPTH, FileCache, shown
 from .fscache_files import plain_host, spelling_refusal, type_refusal
 from .middleware import current, steps
 from .refresh import REFRESH_KEY
+from .tags import NONCE_KEY
 from .report import has_toolbar, note
 
 __all__ = ["MAX_DEPTH", "FileCache", "directory", "fs_cached", "invalidate", "store"]
@@ -143,6 +144,8 @@ class _Write:
             environ, response.status, response.headers, self.session is not None and self.session.used)
         if refused is None and not plain_host(environ.get("HTTP_HOST", "")):
             refused = "the Host header is no plain host name"
+        if refused is None and environ.get(NONCE_KEY):  # the page as sent is this visitor's alone
+            refused = "its tags carry this request's CSP nonce"
         if refused is None and response.header("Content-Encoding"):
             refused = "it is encoded (the front server sends the file as it is)"
         return refused or type_refusal(self.path, response.header("Content-Type"))

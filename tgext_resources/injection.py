@@ -4,16 +4,16 @@ Plain WSGI and tw2: nothing here knows TurboGears.  Widgets register resources i
 request's :class:`ResourceList`; what a cache keeps of them is a :class:`StoredResource`;
 the :class:`Injector` writes their tags where tw2 would have put them.
 """
-import html
 import logging
-import re
 import typing
 
 from markupsafe import Markup
 from tw2.core import core
 from tw2.core.resources import CSSLink, CSSSource, JSLink, JSSource, find_charset
 
+from . import tags
 from .bundles import BundleLink
+from .tags import inject
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +31,31 @@ def is_injectable(status, headers, resources):
 
 
 class Injector:
-    """Writes the tags of a page's resources into it: versioned, bundled, on the base URL."""
+    """Writes the tags of a page's resources into it: versioned, bundled, on the base URL,
+    with the attributes of ``resources.script_attributes`` and the request's CSP nonce."""
 
     bundles = None  # the aggregated host framework, when aggregated_hash is set
+    rules = tags.ScriptRules()  # resources.script_attributes
 
     def __init__(self, publisher):
         self.publisher = publisher
+        self._by_link = {}
+        self._warned = set()
+
+    def configure(self, rules):
+        """Take ``resources.script_attributes`` (tags.ScriptRules); ConfigError now, at
+        start-up, for a script that is not there."""
+        self._by_link = rules.by_link(self.publisher.resource_path)
+        self.rules = rules
 
     def inject(self, response):
         """Put the tags of ``response.resources`` into ``response.body`` (a middleware.Finished)."""
         body = self.page(response.body, response.header("Content-Type"), response.environ.get("SCRIPT_NAME", ""),
-                         response.resources)
+                         response.resources, tags.nonce_of(response.environ))
         if body is not response.body:
             response.replace_body(body)
 
-    def page(self, body, content_type, script_name, resources):
+    def page(self, body, content_type, script_name, resources, nonce=None):
         """``body`` (bytes) with the tags of ``resources`` in place; ``body`` itself if it
         cannot be decoded."""
         charset = charset_of(content_type)
@@ -59,23 +69,64 @@ class Injector:
             return body
         by_location = {}
         for resource in resources:
-            by_location.setdefault(resource.location, []).append(self.tag(resource, script_name))
+            by_location.setdefault(resource.location, []).append(self.tag(resource, script_name, nonce))
+        if self.publisher.debug and (self._by_link or self.rules.bundle):
+            self._warn_of_order(page, resources)
         return inject(page, by_location).encode(charset, "xmlcharrefreplace")
 
-    def tag(self, resource, script_name):
+    def tag(self, resource, script_name, nonce=None):
         """The HTML of one resource, its link versioned and on the base URL."""
         url = self.publisher.url
         if isinstance(resource, BundleLink):
             resource.url = url(resource.path, script_name)
-            return resource.generate_output("string")
-        stored = resource if isinstance(resource, StoredResource) else snapshot(resource)
+            attributes = self.attributes_for(resource, nonce)
+            if resource.kind == "js":
+                return tags.script_tag(resource.url, attributes, classic_type=None)
+            return tags.stylesheet_tag(resource.url, "all", attributes)
+        stored = snapshot(resource)
+        attributes = self.attributes_for(stored, nonce)
         if stored.kind == "js":
-            return '<script type="text/javascript" src="%s"%s></script>' % (
-                html.escape(url(stored.link, script_name)), stored.attrs)
+            return tags.script_tag(url(stored.link, script_name), attributes)
         if stored.kind == "css":
-            return '<link rel="stylesheet" type="text/css" href="%s" media="%s" />' % (
-                html.escape(url(stored.link, script_name)), html.escape(stored.media))
-        return stored.html
+            return tags.stylesheet_tag(url(stored.link, script_name), stored.media, attributes)
+        return tags.inline_tag(stored.kind, stored.html, nonce)
+
+    def attributes_for(self, resource, nonce=None):
+        """The attributes of the tag written for ``resource`` (a StoredResource, a tw2 link
+        or a BundleLink) besides its URL, ``rel``, ``media`` and a classic script's
+        ``type``: ``{name: value}``, True for a boolean attribute, in the order written.
+        The nonce only when given: never give it for anything kept beyond the request."""
+        if isinstance(resource, BundleLink):
+            attributes = resource.attributes()
+            if resource.kind == "js":
+                attributes.update(self.rules.every)
+                attributes.update(self.rules.bundle)
+        else:
+            stored = snapshot(resource)
+            attributes = {}
+            if stored.kind == "js":
+                attributes = tags.parsed_attributes(stored.attrs) if stored.attrs else {}  # its JSLink(attrs=...)
+                attributes.update(self.rules.every)
+                attributes.update(self._by_link.get(stored.link, ()))
+        if nonce is not None:
+            attributes["nonce"] = nonce
+        return attributes
+
+    def _warn_of_order(self, page, resources):
+        """In development: say when a script given defer, async or type=module may run after
+        code that needs it (README, "Script attributes and a CSP nonce")."""
+        scripts, inline = [], tags.inline_scripts(page)
+        for resource in resources:
+            bundle = isinstance(resource, BundleLink)
+            kind = resource.kind if bundle else snapshot(resource).kind
+            if kind == "js":
+                scripts.append(("the bundle" if bundle else resource.link, self.attributes_for(resource)))
+            inline += kind == "jssource"
+        for name, attribute, reason in tags.order_hazards(scripts, inline):
+            if (name, reason) not in self._warned and len(self._warned) < 1000:  # once each, not per page
+                self._warned.add((name, reason))
+                log.warning("%s has %s (%s), but %s: if such code uses what it defines, it fails",
+                            name, attribute, self.rules.key, reason)
 
 
 def charset_of(content_type):
@@ -136,10 +187,11 @@ class StoredResource(typing.NamedTuple):
     """What a page needed of one resource, kept with a cached page or fragment.
 
     Links keep their canonical path (versioned and put on the base URL when written, so a
-    cached page follows a new deployment); anything else keeps its HTML.
+    cached page follows a new deployment) and their widget's own attributes; anything else
+    keeps its HTML, without a nonce (written in by tags.inline_tag, for each request).
     """
 
-    kind: str  # "js", "css" or "html"
+    kind: str  # "js", "css", "jssource", "csssource" (tw2's inline code) or "html"
     location: str
     link: str = None
     media: str = None
@@ -148,7 +200,7 @@ class StoredResource(typing.NamedTuple):
 
     @property
     def key(self):
-        return (self.kind, self.link or self.html)
+        return (self.kind, self.link) if self.link else ("html", self.html)
 
 
 def snapshot(resource):
@@ -159,14 +211,15 @@ def snapshot(resource):
     template = getattr(resource, "template", None)
     location = resource.location
     if isinstance(resource, JSLink) and template == JSLink.template:
-        attrs = "".join(' %s="%s"' % (k, html.escape(str(v))) for k, v in sorted((resource.attrs or {}).items()) if v is not None)
+        # attrs={"defer": True} writes a bare "defer"; False leaves it out, as tw2's templates do.
+        attrs = tags.attributes_html(dict(sorted((resource.attrs or {}).items())))
         return StoredResource("js", location, link=resource.link, attrs=attrs)
     if isinstance(resource, CSSLink) and template == CSSLink.template:
         return StoredResource("css", location, link=resource.link, media=resource.media or "all")
     if isinstance(resource, JSSource) and template == JSSource.template:
-        return StoredResource("html", location, html='<script type="text/javascript">%s</script>' % Markup(resource.src))
+        return StoredResource("jssource", location, html='<script type="text/javascript">%s</script>' % Markup(resource.src))
     if isinstance(resource, CSSSource) and template == CSSSource.template:
-        return StoredResource("html", location, html='<style type="text/css">%s</style>' % Markup(resource.src))
+        return StoredResource("csssource", location, html='<style type="text/css">%s</style>' % Markup(resource.src))
     return StoredResource("html", location, html=str(resource.display(displays_on="string")))
 
 
@@ -197,54 +250,6 @@ def register(stored):
     for resource in stored:
         if resource not in current:
             current.append(resource)
-
-
-# Where each location goes, as tw2 places them: after <head>, before </head>, after
-# <body>, before </body>.  (?!er) keeps <header> from passing for <head>.
-_TAGS = {
-    "head": re.compile(r"<head(?!er)\b[^>]*>", re.I),
-    "headbottom": re.compile(r"</head\s*>", re.I),
-    "bodytop": re.compile(r"<body\b[^>]*>", re.I),
-    "bodybottom": re.compile(r"</body\s*>", re.I),
-}
-
-
-# A page's character encoding must be declared within its first 1024 bytes (HTML, "the
-# encoding sniffing algorithm"): links for the top of <head> go after that declaration.
-_CHARSET = re.compile(r"""<meta\b[^>]*\b(?:charset\s*=|http-equiv\s*=\s*["']?content-type)[^>]*>""", re.I)
-
-
-def _head_top(page, head):
-    """Where the top of ``<head>`` starts for links: after the opening tag, or after the
-    charset declaration when the head has one."""
-    end = _TAGS["headbottom"].search(page, head.end())
-    declaration = _CHARSET.search(page, head.end(), end.start() if end else len(page))
-    return declaration.end() if declaration else head.end()
-
-
-def inject(page, by_location):
-    """``page`` with the tags of each location (head, headbottom, bodytop, bodybottom) put in.
-
-    Each location is used once: after the first opening tag, before the last closing one
-    (a "</body>" written inside a script earlier in the page is not the end of the body).
-    """
-    insertions = []
-    for location, tags in by_location.items():
-        pattern = _TAGS.get(location)
-        if pattern is None or not tags:
-            continue
-        matches = list(pattern.finditer(page))
-        if not matches:
-            continue
-        if location == "head":
-            insertions.append((_head_top(page, matches[0]), "\n" + "\n".join(tags)))
-        elif location == "bodytop":
-            insertions.append((matches[0].end(), "\n" + "\n".join(tags)))
-        else:
-            insertions.append((matches[-1].start(), "\n".join(tags) + "\n"))
-    for position, text in sorted(insertions, reverse=True):
-        page = page[:position] + text + page[position:]
-    return page
 
 
 def _header(headers, name):

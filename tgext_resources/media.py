@@ -93,6 +93,21 @@ def is_compressible(name):
     return known is not None and known[2]
 
 
+def data_uri_type(name):
+    """The media type a ``data:`` URI of file ``name`` carries when the file may become one
+    (an image or a font a bundled stylesheet refers to, see cssrewrite.py), else None.
+
+    Only images and fonts: what ``url()`` in CSS loads and a browser decodes from bytes
+    alone.  A stylesheet or a page named by ``url()`` keeps being a file.
+    """
+    known = TYPES.get(extension(name))
+    if known is None:
+        return None
+    if known[0].startswith(("image/", "font/")) or known[0] == "application/vnd.ms-fontobject":
+        return known[0]  # without "; charset": the URI carries base64 bytes, not text
+    return None
+
+
 def charset_types():
     """The content types sent with a charset, sorted (front servers list them)."""
     return sorted({t for t, text, _ in TYPES.values() if text})

@@ -22,6 +22,7 @@ from tw2.core.middleware import TwMiddleware
 from webob import Request, Response
 
 from .guard import GUARDED_REQUEST
+from .hints import EarlyHints, add_hints
 from .injection import Injector, ResourceList, is_injectable, snapshots
 from .publisher import Publisher
 from .registry import REGISTRY
@@ -66,6 +67,7 @@ class Finished:
     headers: list
     body: bytes
     resources: tuple  # StoredResources the page registered, in order
+    preload: tuple = ()  # the values of the Link headers hinting them (hints.py)
 
     def header(self, name):
         name = name.lower()
@@ -93,10 +95,12 @@ class ResourcesMiddleware(TwMiddleware):
 
     guarded = False  # the widget statelessness guard is on for this application's requests
     reporting = False  # a debug tool shows what the caches did (report.py): record it
-    settings = None
+    _settings = None
     cache_store = None
     filecache = None
     page_memory = None
+    preload = False  # pages carry Link: rel=preload headers (hints.py)
+    early_hints = None  # the routes' hints (hints.EarlyHints), when 103s are to be sent
 
     def __init__(self, app, base_url="", **config):
         super().__init__(app, **config)
@@ -114,6 +118,17 @@ class ResourcesMiddleware(TwMiddleware):
         templating.engine_name_cache.clear()
         templating.get_engine_name._flush()
 
+    @property
+    def settings(self):
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings):
+        self._settings = settings
+        self.injector.configure(settings.resources.script_attributes)  # checked at start-up
+        self.preload = settings.resources.early_hints
+        self.early_hints = EarlyHints(http1=settings.resources.early_hints_http1) if self.preload else None
+
     def use_bundles(self, bundles, package, directory):
         """Inject ``bundles`` in place of their members; serve ``directory`` of ``package``,
         where every file is named by its content, with far-future caching."""
@@ -121,6 +136,11 @@ class ResourcesMiddleware(TwMiddleware):
         self.injector.bundles = bundles
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if self.config.serve_resources and path.startswith(self.config.res_prefix):
+            # First, before any per-request state: the publisher needs none, and a
+            # revalidation costs less than setting it up would.
+            return self.resources(environ, start_response)
         local = core.request_local()
         # A request made inside another one (a controller embedding a page by calling the
         # application) has a state of its own, and gives the outer one back its own after.
@@ -133,9 +153,6 @@ class ResourcesMiddleware(TwMiddleware):
         if self.reporting:
             local[REPORT_KEY] = RequestReport()
         try:
-            path = environ.get("PATH_INFO", "")
-            if self.config.serve_resources and path.startswith(self.config.res_prefix):
-                return self.resources(environ, start_response)
             app = self.app
             if self.config.serve_controllers and path.startswith(self.config.controller_prefix):
                 app = self._widget_controller
@@ -181,6 +198,8 @@ class ResourcesMiddleware(TwMiddleware):
                     step(response)
                 if inject:
                     self.injector.inject(response)
+                    if self.preload:
+                        add_hints(response, self.injector, self.early_hints)
                 for step in todo.on_sent:
                     step(response)
                 headers, app_iter, body = response.headers, [response.body], response.body

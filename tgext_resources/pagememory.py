@@ -14,6 +14,7 @@ import threading
 import time
 
 from .pagebody import as_made
+from .tags import NONCE_KEY
 
 #: Seconds a key that gave no storable page is made without the creation lock.
 REFUSED_FOR = 10.0
@@ -50,6 +51,7 @@ class PageMemory:
 
     # -- injected pages
     def injected(self, page_id, script_name):
+        """(the page as sent, the values of its Link headers), or None."""
         return self._injected.get((page_id, script_name))
 
     def remember_injected(self, page_id, response, text=None):
@@ -57,11 +59,13 @@ class PageMemory:
         again when it was stored as text (``text``: see pagebody.as_made)."""
         if response.environ.get("REQUEST_METHOD") != "GET" or not response.status.startswith("200 "):
             return
+        if response.environ.get(NONCE_KEY):  # its tags carry this request's CSP nonce, for it alone
+            return
         try:
             page = as_made(response.body, text)
         except UnicodeError:
             return
-        self._injected.put((page_id, response.environ.get("SCRIPT_NAME", "")), page)
+        self._injected.put((page_id, response.environ.get("SCRIPT_NAME", "")), (page, response.preload))
 
     # -- keys whose page was not storable
     def refuse(self, key):

@@ -35,6 +35,7 @@ from .middleware import current, steps
 from .pagebody import PLAN_KEY, as_made, made, stored_body
 from .refresh import REFRESH_KEY
 from .report import note
+from .tags import NONCE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -182,12 +183,16 @@ class _Entry:
             response.headers[name] = value
         pages = getattr(current(), "page_memory", None)
         # The memo holds the page as injected with its own resources only: a request that
-        # registered others before the hit (a site-wide script in _before) is injected anew.
-        alone = pages is not None and not core.request_local().get("resources")
+        # registered others before the hit (a site-wide script in _before) is injected anew,
+        # and so is one with a CSP nonce: its tags carry its own (tags.py).
+        alone = pages is not None and not core.request_local().get("resources") and not environ.get(NONCE_KEY)
         if alone:
             injected = pages.injected(self.page_id, environ.get("SCRIPT_NAME", ""))
-            if injected is not None:
-                return injected  # injected already, here: nothing to add
+            if injected is not None:  # injected already, here: nothing to add but its hints
+                page, preload = injected
+                for value in preload:
+                    response.headers.add("Link", value)
+                return page
         register(self.resources)
         if alone:
             todo, untouched = steps(environ), []
@@ -279,6 +284,9 @@ class _Plan:
                 self._refuse(stored)
                 return
             kept = tuple((n, v) for n, v in self.headers if n.lower() not in _NOT_STORED_HEADERS)
+            if any(n.lower().startswith("content-security-policy") and "'nonce-" in v.lower() for n, v in kept):
+                self._refuse("its Content-Security-Policy names this request's nonce (send it from a middleware)")
+                return
             body, text = stored
             entry = (kept, body, response.resources, uuid.uuid4().hex, text)
             stored = self.store.put(self.decorator.region, self.decorator.namespace, self.key, entry, self.decorator.expire)

@@ -6,77 +6,26 @@ Preconditions are evaluated in the order of RFC 9110, 13.2.2: ``If-Match`` (412)
 (304); then ``Range`` (ranges.py).  Entity tags are nginx's (``"<mtime>-<size>"`` in hex),
 so that the application and the front server serving the exported copy agree.
 """
-import datetime
 import email.utils
 import logging
 import os
-import re
 import stat
 
+from .filewatch import watch_list
 from .media import SIBLINGS, content_type
 from .ranges import UNSATISFIABLE, WHOLE, byte_range
+from .validators import http_date, tag_listed
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 65536
+_CHOSEN = 64
 
 
 def signature(st):
     """What identifies a file's content on disk for as long as it is unchanged: a file
     rewritten in place changes size or modification time, one replaced changes inode."""
     return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
-
-
-_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
-_MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-_MONTHS = {m: i for i, m in enumerate(_MONTH[1:-1].split("|"), 1)}
-# The three forms of RFC 9110, 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime
-# forms, which a recipient must still accept.
-_IMF_FIXDATE = re.compile(_DAY + r", (\d\d) " + _MONTH + r" (\d{4}) (\d\d):(\d\d):(\d\d) GMT")
-_RFC850 = re.compile(r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d\d)-" + _MONTH
-                     + r"-(\d\d) (\d\d):(\d\d):(\d\d) GMT")
-_ASCTIME = re.compile(_DAY + " " + _MONTH + r" ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})")
-
-
-def http_date(value):
-    """The seconds since the epoch of HTTP-date ``value``; None when it is not one, which
-    RFC 9110 (13.1.3, 13.1.4, 13.1.5) asks to ignore: a list of dates, a date in another
-    form, a day or hour that does not exist."""
-    value = value.strip(" \t")
-    match = _IMF_FIXDATE.fullmatch(value)
-    if match:
-        day, month, year, hour, minute, second = match.groups()
-    else:
-        match = _RFC850.fullmatch(value)
-        if match:
-            day, month, year, hour, minute, second = match.groups()
-            # RFC 9110, 5.6.7: a two-digit year more than 50 years ahead is in the past.
-            this_year = datetime.datetime.now(datetime.timezone.utc).year
-            year = this_year - this_year % 100 + int(year)
-            if year > this_year + 50:
-                year -= 100
-        else:
-            match = _ASCTIME.fullmatch(value)
-            if not match:
-                return None
-            month, day, hour, minute, second, year = match.groups()
-    try:
-        moment = datetime.datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
-                                   tzinfo=datetime.timezone.utc)
-    except ValueError:  # 31 February, 25 o'clock, year 0
-        return None
-    return moment.timestamp()
-
-
-def tag_listed(header, etag, weak):
-    """Whether entity tag ``etag`` is listed in ``header`` (or ``*`` is).  ``weak``: the weak
-    comparison of If-None-Match, where ``W/"x"`` matches ``"x"``; If-Match and If-Range
-    compare strongly (RFC 9110, 8.8.3.2)."""
-    for item in header.split(","):
-        item = item.strip(" \t")
-        if item == "*" or item == etag or (weak and item[:2] == "W/" and item[2:] == etag):
-            return True
-    return False
 
 
 class Variant:
@@ -103,8 +52,8 @@ class Variant:
 class StaticFile:
     """A file to serve, with every representation of it and their headers.
 
-    ``path`` is the name the publisher stats and opens for each request (a symbolic link
-    pointed elsewhere is then noticed); ``real`` is where it led when it was checked, and
+    ``path`` is the name the publisher opens, and stats unless its file watch says nothing
+    changed (a symbolic link pointed elsewhere is then noticed); ``real`` is where it led when it was checked, and
     what the headers describe: a response goes out only when the file opened has the
     signature of the one checked.  ``siblings`` maps each suffix (".br", ".gz") to such a
     ``(path, real)`` pair.  ``previous``: the StaticFile this one replaces, whose entity
@@ -119,9 +68,10 @@ class StaticFile:
         self.cache_control = cache_control
         self.signature = signature(st)
         self.mtime = int(st.st_mtime)
+        self.last_modified = email.utils.formatdate(self.mtime, usegmt=True)
         common = [
             ("Content-Type", content_type(path)),
-            ("Last-Modified", email.utils.formatdate(self.mtime, usegmt=True)),
+            ("Last-Modified", self.last_modified),
             ("Cache-Control", cache_control),
         ]
         self.plain_tag = tag = "%x-%x" % (self.mtime, st.st_size)
@@ -148,14 +98,43 @@ class StaticFile:
             common.append(("Vary", "Accept-Encoding"))
         self.variants = {encoding: Variant(p, encoding, s, etag, common) for encoding, p, s, etag in variants}
         self.identity = Variant(path, "identity", st, '"%s"' % tag, common)
+        self._chosen = {}  # Accept-Encoding as sent -> Variant: browsers send a few values
+        self.representations = (self.identity, *self.variants.values())
+        paths = [variant.path for variant in self.representations]
+        # Watched only when no symbolic link is on the way (filewatch.py).
+        unlinked = real == path and all(name == real_name for name, real_name in siblings.values() if name in paths)
+        self.watched = watch_list(paths) if unlinked else None
+        self.verified = -1  # the epoch of the watch in which the files were last found unchanged
+
+    def unchanged(self, variant=None):
+        """Whether the files are still the ones described (a ``stat`` each): all of them, or
+        the file itself and ``variant`` (whose tag is made from the file's)."""
+        if variant is None:
+            variants = self.representations
+        else:
+            variants = (self.identity,) if variant is self.identity else (self.identity, variant)
+        for each in variants:
+            try:
+                if signature(os.stat(each.path)) != each.signature:
+                    return False
+            except OSError:
+                return False
+        return True
 
     def choose(self, accept_encoding):
-        if self.variants:
+        if not self.variants:
+            return self.identity
+        chosen = self._chosen.get(accept_encoding)
+        if chosen is None:
+            chosen = self.identity
             accepted = _accepted_encodings(accept_encoding)
             for _, encoding in SIBLINGS:
                 if encoding in accepted and encoding in self.variants:
-                    return self.variants[encoding]
-        return self.identity
+                    chosen = self.variants[encoding]
+                    break
+            if len(self._chosen) < _CHOSEN:  # any client can make values up: a bound
+                self._chosen[accept_encoding] = chosen
+        return chosen
 
     def precondition(self, environ, variant):
         """The status the preconditions of the request call for: "412", "304", or None to
@@ -170,16 +149,35 @@ class StaticFile:
                 since = http_date(if_unmodified_since)
                 if since is not None and self.mtime > since:
                     return "412"
+        return "304" if self.not_modified(environ, variant) else None
+
+    def not_modified_headers(self, environ):
+        """The headers of the 304 that answers ``environ``, or None when the request calls
+        for something else (of which ``precondition`` and ``respond`` decide)."""
+        if "HTTP_IF_MATCH" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ:
+            return None  # evaluated first (RFC 9110, 13.2.2): a 412 is possible
+        variant = self.choose(environ.get("HTTP_ACCEPT_ENCODING")) if self.variants else self.identity
+        # The tag sent back as it was sent, the most frequent case, without another call.
+        if environ.get("HTTP_IF_NONE_MATCH") == variant.etag or self.not_modified(environ, variant):
+            # A copy: a server may add to the list it is given (wsgiref adds Content-Length).
+            return list(variant.not_modified_headers)
+        return None
+
+    def not_modified(self, environ, variant):
+        """Whether ``If-None-Match`` or, without it, ``If-Modified-Since`` finds the
+        client's copy of ``variant`` current (RFC 9110, 13.1.2 and 13.1.3)."""
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match is not None:
-            # With If-None-Match, If-Modified-Since is ignored (RFC 9110, 13.1.3).
-            return "304" if tag_listed(if_none_match, variant.etag, weak=True) else None
+            # With If-None-Match, If-Modified-Since is ignored (RFC 9110, 13.1.3).  The
+            # tag as it was sent, compared first, is what browsers send back.
+            return if_none_match == variant.etag or tag_listed(if_none_match, variant.etag, weak=True)
         if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
-        if if_modified_since:
-            since = http_date(if_modified_since)
-            if since is not None and self.mtime <= since:
-                return "304"
-        return None
+        if not if_modified_since:
+            return False
+        if if_modified_since == self.last_modified:  # the date as sent, sent back
+            return True
+        since = http_date(if_modified_since)
+        return since is not None and self.mtime <= since
 
     def range_applies(self, environ, variant):
         """Whether ``If-Range`` (if any) lets a Range be served: a strong tag of this variant,
@@ -211,7 +209,7 @@ class StaticFile:
                     ("Content-Length", str(length)),
                     ("Content-Range", "bytes %d-%d/%d" % (first, end - 1, variant.size)),
                 ]
-        start_response(status, headers)
+        start_response(status, list(headers))  # a copy: see not_modified_headers
         if handle is None:
             return []
         file_wrapper = environ.get("wsgi.file_wrapper")

@@ -3,8 +3,9 @@ import os
 import re
 
 from . import media
+from . import webserver_tls as tls
 
-#: Apache modules the VirtualHost needs (Debian: a2enmod these).
+#: Apache modules the VirtualHost needs (Debian: a2enmod these); with TLS, webserver_tls's too.
 APACHE_MODULES = ("alias", "authz_core", "env", "headers", "mime", "proxy", "proxy_http", "rewrite")
 
 # A name no request can carry (RFC 6761 reserves .invalid): the refusing VirtualHost needs
@@ -13,15 +14,20 @@ _NOWHERE = "refused.invalid"
 
 
 def apache(site):
-    """The configuration for ``site``: a VirtualHost refusing unnamed hosts (with
-    ``--server-name``), then the site's own."""
+    """The configuration for ``site``: VirtualHosts refusing unnamed hosts (with
+    ``--server-name``), the plain-HTTP port's redirect (with TLS), then the site's own."""
+    modules = " ".join(sorted(APACHE_MODULES + (tls.APACHE_MODULES if site.tls else ())))
+    ports = (site.listen,) + ((site.tls.port,) if site.tls else ())
     return """\
 # tgext.resources: Apache configuration, written by
 #   {command}
 # Modules: {modules} (Debian: a2enmod {modules}).
+# Apache must Listen on port {ports} (Debian: ports.conf has 80, and 443 once mod_ssl is on).
+# .br siblings: {brotli} ({brotli_reason}).
 # Run `tgext-resources export` into {root} after every deployment.
-{refuse}<VirtualHost *:{listen}>
+{refuse}{redirect}<VirtualHost *:{port}>
 {names}
+{certificate}
     RewriteEngine On
 
     # Widget resources, exported under their URLs by `tgext-resources export`.
@@ -34,20 +40,7 @@ def apache(site):
         # One range per request, as the application serves them (several: the whole file).
         MaxRanges 1
 {types}
-        # The plain file too must say that another representation exists.
-        Header append Vary Accept-Encoding "expr=-f '%{{REQUEST_FILENAME}}.gz'"
-        # Precompressed siblings, for clients that accept them.
-        RewriteEngine On
-        RewriteCond %{{HTTP:Accept-Encoding}} \\bgzip\\b
-        RewriteCond %{{REQUEST_FILENAME}}.gz -f
-        RewriteRule ^(.+)$ $1.gz [L]
-        <FilesMatch "\\.gz$">
-            RemoveType .gz
-            RemoveEncoding .gz
-            Header set Content-Encoding gzip
-            Header append Vary Accept-Encoding
-        </FilesMatch>
-{compressed_types}
+{compressed}
     </Directory>
 
     # Unversioned URLs: a short max-age, then revalidation (ETag, Last-Modified).
@@ -67,22 +60,30 @@ def apache(site):
     # Everything else: the application.
     ProxyPreserveHost On
     # The host this VirtualHost was chosen by, without whatever port the client wrote.
-    RequestHeader set Host "expr=%{{SERVER_NAME}}{port}"
-    RequestHeader set X-Forwarded-Proto "http"
-{hidden}
+    RequestHeader set Host "expr=%{{SERVER_NAME}}{public_port}"
+    RequestHeader set X-Forwarded-Proto "{scheme}"
+{location}{hidden}
     RewriteRule "^/(.*)$" "http://{upstream}/$1" [P,L]
     ProxyPassReverse / http://{upstream}/
 </VirtualHost>
 """.format(
-        command=site.command, modules=" ".join(APACHE_MODULES), root=site.root, listen=site.listen,
-        port="" if site.listen == 80 else ":%d" % site.listen,
-        refuse=_refuse(site), names=_names(site), hidden=_hidden(site),
+        command=site.command, modules=modules, root=site.root, ports=" and ".join(map(str, ports)),
+        brotli="served" if site.brotli else "not served", brotli_reason=site.brotli_reason,
+        port=site.tls.port if site.tls else site.listen, public_port=tls.public_port(site),
+        scheme="https" if site.tls else "http", refuse=_refuse(site), names=_names(site), hidden=_hidden(site),
+        redirect=tls.apache_redirect(site, _names(site)) if site.tls else "",
+        location=tls.apache_location(site) if site.tls else "",
+        certificate="%s\n%s\n" % (tls.apache_certificate(site), _indent(tls.NO_HSTS)) if site.tls else "",
         prefix=site.prefix, prefix_re=_regex(site.prefix),
         resources_root=site.resources_root.replace(os.sep, "/"),
         short=site.short_cache, long=site.long_cache, versioned=site.versioned, bundles=_bundles(site),
         upstream=site.upstream, fscache=_fscache(site) if site.fscache else "",
-        types=_types(" " * 8), compressed_types=_compressed_types(" " * 8),
+        types=_types(" " * 8), compressed=_compressed(site, " " * 8),
     )
+
+
+def _indent(text):
+    return "\n".join("    " + line for line in text.splitlines())
 
 
 def _regex(path):
@@ -94,16 +95,20 @@ def _refuse(site):
         return ""
     # Apache gives a request whose Host no VirtualHost names to the first VirtualHost of its
     # address and port: this one, which answers 421 Misdirected Request (RFC 9110, 15.5.20),
-    # so that a forged Host never reaches the application.
-    return """\
-# Any host not named below (a forged or missing Host header): refused.
-<VirtualHost *:{listen}>
+    # so that a forged Host never reaches the application.  With TLS, on both ports, the TLS
+    # one with the site's certificate (a client that names no host still gets an answer).
+    blocks = [(site.listen, "")]
+    if site.tls:
+        blocks.append((site.tls.port, "    # (Apache warns at start that the certificate does not name this one: it needs none.)\n"
+                       + tls.apache_certificate(site) + "\n"))
+    return "# Any host not named below (a forged or missing Host header): refused.\n" + "".join("""\
+<VirtualHost *:{port}>
     ServerName {nowhere}
-    RewriteEngine On
+{certificate}    RewriteEngine On
     RewriteRule ^ - [R=421,L]
 </VirtualHost>
 
-""".format(listen=site.listen, nowhere=_NOWHERE)
+""".format(port=port, nowhere=_NOWHERE, certificate=certificate) for port, certificate in blocks)
 
 
 def _names(site):
@@ -144,16 +149,37 @@ def _types(indent):
     return "\n".join(indent + line for line in lines)
 
 
-def _compressed_types(indent):
-    """A ``.gz`` sibling is sent with its original's type (and mod_deflate keeps off it)."""
+def _accepts(coding):
+    """A pattern of ``Accept-Encoding`` values that accept ``coding``: the token in the list,
+    with no weight or one above zero ("br;q=0" says no, RFC 9110, 12.5.3)."""
+    return r"(^|,)\s*%s\s*(;\s*q=(1(\.0*)?|0?\.[0-9]*[1-9][0-9]*)\s*)?(,|$)" % coding
+
+
+def _compressed(site, indent):
+    """Precompressed siblings for clients that accept them, the preferred one first.  The
+    plain file too says that other representations exist (Vary).  A sibling is sent with
+    its original's type and its own Content-Encoding, and Apache's own compressors
+    (mod_deflate, mod_brotli) keep off it: it is compressed already."""
+    exists = " || ".join("-f '%%{REQUEST_FILENAME}%s'" % suffix for suffix, _ in site.siblings)
+    lines = ['Header append Vary Accept-Encoding "expr=%s"' % exists, "RewriteEngine On"]
+    for suffix, coding in site.siblings:
+        lines += ["RewriteCond %%{HTTP:Accept-Encoding} %s [NC]" % _accepts(coding),
+                  "RewriteCond %%{REQUEST_FILENAME}%s -f" % suffix, "RewriteRule ^(.+)$ $1%s [L]" % suffix]
     compressible = media.extensions_where(compressible=True)
-    blocks = [('<FilesMatch "\\.(%s)\\.gz$">' % "|".join(compressible), "    SetEnv no-gzip 1")]
     by_type = {}
     for extension in compressible:
         by_type.setdefault(media.content_type("x." + extension), []).append(extension)
-    for content_type, extensions in sorted(by_type.items()):
-        blocks.append(('<FilesMatch "\\.(%s)\\.gz$">' % "|".join(extensions), '    ForceType "%s"' % content_type))
-    return "\n".join("%s%s\n%s%s\n%s</FilesMatch>" % (indent, start, indent, body, indent) for start, body in blocks)
+    blocks = []
+    for suffix, coding in site.siblings:
+        ending = re.escape(suffix)
+        blocks.append(('<FilesMatch "%s$">' % ending, (
+            "RemoveType %s" % suffix, "RemoveEncoding %s" % suffix, "Header set Content-Encoding %s" % coding,
+            "Header append Vary Accept-Encoding", "SetEnv no-gzip 1", "SetEnv no-brotli 1")))
+        blocks += [('<FilesMatch "\\.(%s)%s$">' % ("|".join(extensions), ending), ('ForceType "%s"' % content_type,))
+                   for content_type, extensions in sorted(by_type.items())]
+    for start, body in blocks:
+        lines += [start] + ["    " + line for line in body] + ["</FilesMatch>"]
+    return "\n".join(indent + line for line in lines)
 
 
 # What Apache tries in the filesystem cache for a URL, in order, as nginx's try_files

@@ -1,26 +1,27 @@
 """The nginx ``server`` blocks of ``tgext-resources webserver-config nginx`` (see webserver.py)."""
 from . import media
+from . import webserver_tls as tls
 
 
 def nginx(site):
-    """The configuration for ``site``: a server block refusing unnamed hosts (with
-    ``--server-name``), then the site's own."""
+    """The configuration for ``site``: server blocks refusing unnamed hosts (with
+    ``--server-name``), the plain-HTTP port's redirect (with TLS), then the site's own."""
     return """\
 # tgext.resources: nginx configuration, written by
 #   {command}
 # Include it in the http block of nginx.conf (which must include mime.types, as Debian's
 # does), and run `tgext-resources export` into {root} after every deployment.
-{refuse}server {{
-    listen {listen};
+# .br siblings: {brotli} ({brotli_reason}).
+{refuse}{redirect}server {{
+{listen}
 {server_name}
-
+{no_hsts}
     # Widget resources, exported under their URLs by `tgext-resources export`.
     location ^~ {prefix} {{
         root {root};
         # The publisher's types (media.py), so that both send the same Content-Type.
         {types}
-        gzip_static on;
-        gzip_vary on;
+{compressed}
         charset utf-8;
         charset_types {charset_types};
         etag on;
@@ -43,12 +44,29 @@ def nginx(site):
 {proxy}    }}
 }}
 """.format(
-        command=site.command, root=site.root, listen=site.listen, prefix=site.prefix,
-        refuse=_refuse(site), server_name=_server_name(site),
-        charset_types=site.charset_types, short=site.short_cache, long=site.long_cache,
-        versioned=site.versioned, bundles=_bundles(site), proxy=_proxy(site), types=_types(),
+        command=site.command, root=site.root, prefix=site.prefix,
+        brotli="served" if site.brotli else "not served", brotli_reason=site.brotli_reason,
+        refuse=_refuse(site), redirect=tls.nginx_redirect(site) if site.tls else "",
+        listen=tls.nginx_listen(site) if site.tls else "    listen %d;" % site.listen,
+        server_name=_server_name(site), no_hsts="\n%s\n" % _indent(tls.NO_HSTS) if site.tls else "",
+        compressed=_compressed(site), charset_types=site.charset_types, short=site.short_cache,
+        long=site.long_cache, versioned=site.versioned, bundles=_bundles(site), proxy=_proxy(site), types=_types(),
         everything_else=_fscache(site) if site.fscache else "    location / {\n%s    }\n" % _proxy(site),
     )
+
+
+def _indent(text):
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def _compressed(site):
+    """Precompressed siblings, for clients that accept them; ``Vary: Accept-Encoding`` on the
+    plain file too (gzip_vary covers brotli_static's answers as well)."""
+    lines = ["        gzip_static on;", "        gzip_vary on;"]
+    if site.brotli:
+        # Preferred over .gz by the module when the client accepts both (and br;q=0 is a no).
+        lines.insert(0, "        brotli_static on;")
+    return "\n".join(lines)
 
 
 def _server_name(site):
@@ -65,16 +83,20 @@ def _refuse(site):
     # 421 Misdirected Request (RFC 9110, 15.5.20): this server does not answer for that
     # host.  A forged Host never reaches the application, which builds its links (and
     # caches pages) with it.  A status, not nginx's silent 444, so that a client, a health
-    # check or a lint tool sees why.
-    return """\
-# Any host not named below (a forged or missing Host header): refused.
+    # check or a lint tool sees why.  With TLS, on both ports, the TLS one with the site's
+    # certificate: a client that names no host (an IP address) still gets an answer.
+    blocks = ["    listen %d default_server;" % site.listen]
+    if site.tls:
+        blocks.append(tls.nginx_listen(site, " default_server"))
+    return "# Any host not named below (a forged or missing Host header): refused.\n" + "".join(
+        """\
 server {{
-    listen {listen} default_server;
+{listen}
     server_name _;
     return 421;
 }}
 
-""".format(listen=site.listen)
+""".format(listen=listen) for listen in blocks)
 
 
 def _bundles(site):
@@ -105,7 +127,8 @@ def _proxy(site):
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
-{hidden}""".format(upstream=site.upstream, hidden=hidden, port="" if site.listen == 80 else ":%d" % site.listen)
+{redirect}{hidden}""".format(upstream=site.upstream, hidden=hidden, port=tls.public_port(site),
+                           redirect=tls.nginx_proxy_redirect(site) if site.tls else "")
 
 
 def _types():
@@ -133,8 +156,7 @@ def _fscache(site):
         if ($request_method !~ ^(GET|HEAD)$) {{
             return 418;
         }}
-        gzip_static on;
-        gzip_vary on;
+{compressed}
         charset utf-8;
         charset_types {charset_types};
         # What the application sends for these pages (webserver.py says why).
@@ -145,4 +167,5 @@ def _fscache(site):
             try_files /.tgext-resources-never @application;
         }}
     }}
-""".format(fscache=site.fscache, charset_types=site.charset_types, cache_control=site.fscache_cache)
+""".format(fscache=site.fscache, charset_types=site.charset_types, cache_control=site.fscache_cache,
+           compressed=_compressed(site))
