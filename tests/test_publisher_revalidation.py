@@ -240,6 +240,20 @@ def test_a_replaced_compressed_sibling_is_sent_as_it_now_is(tmp_path, watching):
     assert raw(app, url, Accept_Encoding="gzip").body == packed
 
 
+def test_a_compressed_sibling_older_than_its_changed_file_is_never_sent(tmp_path, watching, caplog):
+    app, url, path = served(tmp_path, watching)
+    assert raw(app, url, Accept_Encoding="gzip").headers["Content-Encoding"] == "gzip"
+    with open(path, "wb") as f:  # the file changes, its .gz is left as it was
+        f.write(OTHER + b"var more = 1;\n")
+    answer = raw(app, url, Accept_Encoding="gzip")
+    assert "Content-Encoding" not in answer.headers
+    assert answer.body == OTHER + b"var more = 1;\n"
+    assert any("app.js.gz, older than" in record.getMessage() for record in caplog.records)
+    with open(path + ".gz", "wb") as f:  # compressed again: sent again
+        f.write(gzip.compress(OTHER + b"var more = 1;\n"))
+    assert gzip.decompress(raw(app, url, Accept_Encoding="gzip").body) == OTHER + b"var more = 1;\n"
+
+
 def test_a_link_pointed_at_another_file_after_revalidations_is_followed(tmp_path, watching):
     app, url, path = served(tmp_path, watching)
     static = os.path.dirname(path)

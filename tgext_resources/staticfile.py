@@ -91,6 +91,12 @@ class StaticFile:
                 sibling_st = os.stat(sibling_real)
             except OSError:
                 continue
+            if sibling_st.st_mtime_ns < st.st_mtime_ns:
+                # Older than the file: made from bytes it no longer has (export and aggregate
+                # give a sibling its source's time), and it would go out under the new tag.
+                log.warning("Not sent: %s, older than %s (compressed from an earlier version); "
+                            "run tgext-resources export again, or remove it", sibling_real, real)
+                continue
             # A sibling that is not smaller is not worth sending.
             if stat.S_ISREG(sibling_st.st_mode) and sibling_st.st_size < st.st_size:
                 variants.append((encoding, sibling, sibling_st, '"%s-%s"' % (tag, suffix[1:])))
