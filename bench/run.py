@@ -19,7 +19,9 @@ importlib.import_module("bench.%s").main()
 
 
 def main(names):
-    available = sorted(m.name for m in pkgutil.iter_modules([HERE]) if m.name not in ("common", "run", "__init__"))
+    # Modules whose name starts with "_" are parts of a benchmark, not benchmarks.
+    available = sorted(m.name for m in pkgutil.iter_modules([HERE])
+                       if m.name not in ("common", "run", "__init__") and not m.name.startswith("_"))
     failed = []
     for name in names or available:
         if name not in available:
