@@ -108,20 +108,15 @@ def wait_for(url, process, log, seconds=60, context=None):
 
 
 @contextlib.contextmanager
-def serving_gunicorn(directory, gunicorn_args=(), tls=None, **app_options):
-    """The sample application served by gunicorn (``gunicorn --paste``, as README deploys it),
-    with ``gunicorn_args`` added to its command line, on a free port.  ``tls``: (certificate,
-    key) for ``--certfile`` and ``--keyfile``, and an https URL (any certificate accepted)."""
-    if tls is not None:
-        gunicorn_args = [*gunicorn_args, "--certfile", tls[0], "--keyfile", tls[1]]
+def _served(directory, program, log_name, app_options, tls=None):
+    """The sample application's .ini written and its database set up, then ``program(ini,
+    port)`` (a command line) run on a free port until the block ends."""
     port = free_port()
     ini = write_ini(directory, port=port, debug="false", auto_reload_templates="false", **app_options)
     command("setup-app", "-c", ini, program="gearbox", cwd=ROOT)
-    log = os.path.join(str(directory), "gunicorn.log")
+    log = os.path.join(str(directory), log_name)
     with open(log, "w") as output:
-        process = subprocess.Popen(
-            [installed("gunicorn"), "--paste", ini, "--bind", "127.0.0.1:%d" % port, *gunicorn_args],
-            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(program(ini, port), cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     server = Server(process, "%s://127.0.0.1:%d" % ("https" if tls else "http", port), ini, log)
     try:
         wait_for(server.url + "/", process, log, context=ssl._create_unverified_context() if tls else None)
@@ -130,18 +125,17 @@ def serving_gunicorn(directory, gunicorn_args=(), tls=None, **app_options):
         server.stop()
 
 
-@contextlib.contextmanager
+def serving_gunicorn(directory, gunicorn_args=(), tls=None, **app_options):
+    """The sample application served by gunicorn (``gunicorn --paste``, as README deploys it),
+    with ``gunicorn_args`` added to its command line, on a free port.  ``tls``: (certificate,
+    key) for ``--certfile`` and ``--keyfile``, and an https URL (any certificate accepted)."""
+    if tls is not None:
+        gunicorn_args = [*gunicorn_args, "--certfile", tls[0], "--keyfile", tls[1]]
+    return _served(directory, lambda ini, port: [installed("gunicorn"), "--paste", ini, "--bind",
+                                                 "127.0.0.1:%d" % port, *gunicorn_args],
+                   "gunicorn.log", app_options, tls)
+
+
 def serving(directory, **app_options):
     """The sample application served by `gearbox serve` from its .ini file on a free port."""
-    port = free_port()
-    ini = write_ini(directory, port=port, debug="false", auto_reload_templates="false", **app_options)
-    command("setup-app", "-c", ini, program="gearbox", cwd=ROOT)
-    log = os.path.join(str(directory), "serve.log")
-    with open(log, "w") as output:
-        process = subprocess.Popen([installed("gearbox"), "serve", "-c", ini], cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-    server = Server(process, "http://127.0.0.1:%d" % port, ini, log)
-    try:
-        wait_for(server.url + "/", process, log)
-        yield server
-    finally:
-        server.stop()
+    return _served(directory, lambda ini, port: [installed("gearbox"), "serve", "-c", ini], "serve.log", app_options)
