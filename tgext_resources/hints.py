@@ -64,14 +64,12 @@ def _blocking(resource, attributes):
             and "async" not in attributes and attributes.get("type") != "module")
 
 
-def preload_values(injector, resources, script_name):
-    """The ``Link`` values for a page linking ``resources``, at most MAX_HINTS, as
-    ``injector`` (injection.Injector) writes their tags; without a nonce, so that they may
-    be kept for other requests."""
-    if injector.bundles is not None:
-        resources = injector.bundles.replace(resources)
+def preload_values(injector, linked, script_name):
+    """The ``Link`` values for a page linking ``linked`` (bundles in place), at most
+    MAX_HINTS, as ``injector`` (injection.Injector) writes their tags; without a nonce, so
+    that they may be kept for other requests."""
     bundles, blocking = [], []
-    for resource in resources:
+    for resource in linked:
         if resource.kind not in ("js", "css"):
             continue
         attributes = injector.attributes_for(resource)
@@ -137,7 +135,7 @@ class EarlyHints:
 def add_hints(response, injector, early_hints=None):
     """Step after injection: the page's ``Link`` headers (and what ``early_hints`` learns)."""
     environ = response.environ
-    values = preload_values(injector, response.resources, environ.get("SCRIPT_NAME", ""))
+    values = preload_values(injector, response.linked, environ.get("SCRIPT_NAME", ""))
     response.headers.extend(("Link", value) for value in with_nonce(values, environ))
     response.preload = values
     if early_hints is not None:

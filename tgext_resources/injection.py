@@ -49,18 +49,22 @@ class Injector:
         self.rules = rules
 
     def inject(self, response):
-        """Put the tags of ``response.resources`` into ``response.body`` (a middleware.Finished)."""
+        """Put the tags of ``response.resources`` into ``response.body`` (a middleware.Finished),
+        bundles in place of their members: what it links, ``response.linked``."""
+        linked = response.linked = self.linked(response.resources)
         body = self.page(response.body, response.header("Content-Type"), response.environ.get("SCRIPT_NAME", ""),
-                         response.resources, tags.nonce_of(response.environ))
+                         linked, tags.nonce_of(response.environ))
         if body is not response.body:
             response.replace_body(body)
 
+    def linked(self, resources):
+        """What a page needing ``resources`` links: bundles in place of their members."""
+        return resources if self.bundles is None else self.bundles.replace(resources)
+
     def page(self, body, content_type, script_name, resources, nonce=None):
-        """``body`` (bytes) with the tags of ``resources`` in place; ``body`` itself if it
-        cannot be decoded."""
+        """``body`` (bytes) with the tags of ``resources`` (as :meth:`linked` gives them) in
+        place; ``body`` itself if it cannot be decoded."""
         charset = charset_of(content_type)
-        if self.bundles is not None:
-            resources = self.bundles.replace(resources)
         try:
             charset = charset or find_charset(body.decode("ascii", "replace")) or "utf-8"
             page = body.decode(charset)

@@ -67,6 +67,7 @@ class Finished:
     headers: list
     body: bytes
     resources: tuple  # StoredResources the page registered, in order
+    linked: tuple = ()  # what the page links once injected: bundles in place of their members
     preload: tuple = ()  # the values of the Link headers hinting them (hints.py)
 
     def header(self, name):
